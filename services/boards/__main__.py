@@ -1,0 +1,6 @@
+"""`python -m services.boards`: this service alone on the distributed backends (`sinmun serve boards`)."""
+
+from services.cli import main
+
+if __name__ == "__main__":
+    main(["serve", "boards"])

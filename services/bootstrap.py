@@ -1,0 +1,106 @@
+"""The one place where adapters are chosen and services are wired into a process.
+
+Embedded (`sinmun up`): all four services in one process on the SQLite log and SQLite stores.
+Distributed (`sinmun serve NAME`): one service per process on Kafka and MongoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from services.boards.app import BoardsService
+from services.ingest.app import IngestService
+from services.render.app import RenderService
+from services.search.app import SearchService
+from shared.adapters.kafka_bus import KafkaBus
+from shared.adapters.local_bus import LocalBus
+from shared.adapters.mongo_store import MongoStorage
+from shared.adapters.sqlite_store import SqliteStorage
+from shared.ports.bus import EventBus
+from shared.ports.storage import DocumentStorage
+from shared.service import Infrastructure, Service
+from shared.settings import Mode, SinmunSettings
+from shared.topics import ALL_TOPICS
+from shared.web import PROBES, base_application
+
+SERVICES: dict[str, Callable[[], Service]] = {
+    "ingest": IngestService,
+    "search": SearchService,
+    "boards": BoardsService,
+    "render": RenderService,
+}
+
+
+def make_bus(settings: SinmunSettings) -> EventBus:
+    if settings.mode is Mode.EMBEDDED:
+        return LocalBus(settings.data_dir / "bus.sqlite3")
+    return KafkaBus(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.kafka_client_id,
+        replication_factor=settings.kafka_replication_factor,
+    )
+
+
+async def open_storage(settings: SinmunSettings, service: str) -> DocumentStorage:
+    """A service's own database: a SQLite file, or a MongoDB database of its own."""
+    storage: SqliteStorage | MongoStorage
+    if settings.mode is Mode.EMBEDDED:
+        storage = SqliteStorage(settings.data_dir / f"{service}.sqlite3")
+    else:
+        storage = MongoStorage(settings.mongo_url, settings.mongo_db_prefix + service)
+    await storage.open()
+    return storage
+
+
+@asynccontextmanager
+async def open_infrastructure(settings: SinmunSettings) -> AsyncIterator[Infrastructure]:
+    bus = make_bus(settings)
+    await bus.start()
+    try:
+        await bus.ensure_topics(list(ALL_TOPICS))
+
+        async def storage_for(service: str) -> DocumentStorage:
+            return await open_storage(settings, service)
+
+        infra = Infrastructure(settings=settings, bus=bus, open_storage=storage_for)
+        try:
+            yield infra
+        finally:
+            for subscription in reversed(infra.subscriptions):
+                await subscription.stop()
+    finally:
+        await bus.stop()
+
+
+def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
+    """An application running the named services on the adapters `settings` choose."""
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown:
+        raise ValueError(f"unknown services: {', '.join(unknown)}")
+    services = [SERVICES[name]() for name in names]
+    app = base_application(names)
+    for service in services:
+        service.add_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with open_infrastructure(settings) as infra:
+            app[PROBES]["bus"] = infra.bus.ping
+            started: list[Service] = []
+            try:
+                for service in services:
+                    await service.start(infra, app)
+                    started.append(service)
+                yield
+            finally:
+                # Consumers stop before the stores they write to close.
+                for subscription in reversed(infra.subscriptions):
+                    await subscription.stop()
+                infra.subscriptions.clear()
+                for service in reversed(started):
+                    await service.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

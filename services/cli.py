@@ -1,0 +1,85 @@
+"""The `sinmun` command: run the platform, run one service, export the event schemas."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from shared.logs import configure_logging
+from shared.settings import Mode, SinmunSettings
+
+SERVICE_NAMES = ("ingest", "search", "boards", "render")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sinmun", description="Sinmun news platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run all four services in one process (embedded)")
+    _add_server_options(up)
+    up.add_argument("--data-dir", type=Path, help="where embedded data lives (default ./data)")
+
+    serve = commands.add_parser("serve", help="run one service on Kafka/MongoDB (distributed)")
+    serve.add_argument("service", choices=SERVICE_NAMES)
+    _add_server_options(serve)
+
+    schemas = commands.add_parser("schemas", help="event schemas for partners")
+    schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
+    export = schema_commands.add_parser("export", help="write docs/schemas and docs/asyncapi.yaml")
+    export.add_argument("--out", type=Path, default=Path("docs"), help="docs folder (default docs)")
+    return parser
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="bind address (default 127.0.0.1, SINMUN_HOST)")
+    parser.add_argument("--port", type=int, help="HTTP port (default 8080, SINMUN_PORT)")
+
+
+def settings_from(args: argparse.Namespace, mode: Mode) -> SinmunSettings:
+    overrides: dict[str, object] = {"mode": mode}
+    for option in ("host", "port", "data_dir"):
+        value = getattr(args, option, None)
+        if value is not None:
+            overrides[option] = value
+    return SinmunSettings(**overrides)  # type: ignore[arg-type]
+
+
+def run_server(settings: SinmunSettings, names: list[str]) -> None:
+    from services.bootstrap import create_app
+
+    configure_logging(settings.log_level, settings.log_format)
+    log = structlog.get_logger("sinmun")
+    app = create_app(settings, names)
+    url = f"http://{settings.host}:{settings.port}"
+    log.info("starting", services=names, mode=settings.mode.value, url=url)
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=lambda _: print(f"Sinmun ({', '.join(names)}) is up at {url}", flush=True),
+            access_log=None,
+            shutdown_timeout=10,
+        )
+    except OSError as exc:
+        print(f"sinmun: cannot serve on {url}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(1)
+    log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command == "up":
+        run_server(settings_from(args, Mode.EMBEDDED), list(SERVICE_NAMES))
+    elif args.command == "serve":
+        run_server(settings_from(args, Mode.DISTRIBUTED), [args.service])
+    elif args.command == "schemas":
+        from shared.schema_export import export_all
+
+        for path in export_all(args.out):
+            print(path)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""Code every Sinmun service uses: event schemas, ports, adapters, settings. Imports no service."""

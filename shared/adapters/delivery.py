@@ -1,0 +1,95 @@
+"""The delivery rule both bus adapters share: bounded retries, then the dead-letter topic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+import structlog
+from prometheus_client import Counter
+
+from shared.ports.bus import DeliveryPolicy, Handler, PoisonRecordError, Record
+from shared.topics import dead_letter_topic
+
+log = structlog.get_logger("sinmun.bus")
+
+RECORDS_HANDLED = Counter(
+    "sinmun_bus_records_total",
+    "Records handled by consumers, by outcome (ok, retried, dead_lettered)",
+    ["topic", "group", "outcome"],
+)
+
+SendRaw = Callable[[str, str | None, bytes, Mapping[str, bytes]], Awaitable[None]]
+
+
+def dead_letter_headers(
+    record: Record, group: str, reason: str, details: object, attempts: int, first_seen: float
+) -> dict[str, bytes]:
+    """The original headers plus where the record came from and why it failed."""
+    headers = dict(record.headers)
+    headers.update(
+        {
+            "sinmun-dlq-reason": reason.encode(),
+            "sinmun-dlq-details": json.dumps(details, ensure_ascii=False, default=str).encode(),
+            "sinmun-dlq-topic": record.topic.encode(),
+            "sinmun-dlq-partition": str(record.partition).encode(),
+            "sinmun-dlq-offset": str(record.offset).encode(),
+            "sinmun-dlq-group": group.encode(),
+            "sinmun-dlq-attempts": str(attempts).encode(),
+            "sinmun-dlq-first-seen": datetime.fromtimestamp(first_seen, UTC).isoformat().encode(),
+        }
+    )
+    return headers
+
+
+async def deliver(
+    record: Record, group: str, handler: Handler, policy: DeliveryPolicy, send: SendRaw
+) -> str:
+    """Run `handler` on `record` until it succeeds or the policy gives up; never loses it.
+
+    Returns the outcome. A cancellation (the consumer stopping) propagates, so the offset is
+    not committed and the record is redelivered. If the dead-letter write itself fails, the
+    error propagates for the same reason.
+    """
+    first_seen = time.time()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await handler(record)
+        except PoisonRecordError as exc:
+            reason, details = exc.reason, exc.details
+            break
+        except Exception as exc:  # a handler's failure of any kind is retried, then dead-lettered
+            if attempt < policy.max_attempts:
+                RECORDS_HANDLED.labels(record.topic, group, "retried").inc()
+                log.warning(
+                    "handler_failed",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                await asyncio.sleep(policy.delay(attempt))
+                continue
+            reason, details = f"{type(exc).__name__}: {exc}", None
+            break
+        else:
+            RECORDS_HANDLED.labels(record.topic, group, "ok").inc()
+            return "ok"
+    headers = dead_letter_headers(record, group, reason, details, attempt, first_seen)
+    await send(dead_letter_topic(record.topic), record.key, record.value, headers)
+    RECORDS_HANDLED.labels(record.topic, group, "dead_lettered").inc()
+    log.error(
+        "record_dead_lettered",
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        reason=reason,
+        attempts=attempt,
+    )
+    return "dead_lettered"

@@ -1,0 +1,258 @@
+"""The distributed EventBus on Apache Kafka (aiokafka).
+
+Producer: idempotent, acks=all, so an acknowledged record is on every in-sync replica and a
+retried send never duplicates. Consumers: one AIOKafkaConsumer per group member, auto-commit
+off; a batch's offsets are committed after its handlers returned. A rebalance waits for the
+batch in hand (the revoke callback takes the same lock), so two members never both handle a
+record while the group is stable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+
+from shared.adapters.delivery import deliver
+from shared.ports.bus import DeliveryPolicy, Handler, Record, envelope_headers
+from shared.schemas.envelope import Envelope
+from shared.topics import DLQ_SUFFIX, Topic
+
+log = structlog.get_logger("sinmun.bus.kafka")
+
+
+class KafkaBus:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        client_id: str = "sinmun",
+        replication_factor: int = 1,
+        default_partitions: int = 3,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._replication = replication_factor
+        self._default_partitions = default_partitions
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self._known: set[str] = set()
+        self._members: list[KafkaSubscription] = []
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+        )
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id=self._client_id + "-admin"
+        )
+        try:
+            await self._producer.start()
+            await self._admin.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for member in list(self._members):
+            await member.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+
+    def _admin_client(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            raise RuntimeError("KafkaBus is not started")
+        return self._admin
+
+    async def ensure_topics(self, topics: list[Topic]) -> None:
+        await self._create(
+            [
+                NewTopic(t.name, t.partitions, self._replication, topic_configs=t.kafka_config())
+                for t in topics
+            ]
+        )
+
+    async def _create(self, new: list[NewTopic]) -> None:
+        admin = self._admin_client()
+        existing = set(await admin.list_topics())
+        missing = [t for t in new if t.name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+            await self._await_metadata([t.name for t in missing])
+        self._known.update(t.name for t in new)
+
+    async def _await_metadata(self, names: list[str]) -> None:
+        """Wait until the new topics' partitions have leaders, so the first send does not fail."""
+        producer = self._producer
+        if producer is None:
+            return
+        for name in names:
+            for _ in range(100):
+                if await producer.partitions_for(name):
+                    break
+                await asyncio.sleep(0.1)
+
+    async def _auto_create(self, name: str) -> None:
+        if name not in self._known:
+            partitions = 1 if name.endswith(DLQ_SUFFIX) else self._default_partitions
+            await self._create([NewTopic(name, partitions, self._replication)])
+
+    async def send(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+    ) -> None:
+        if self._producer is None:
+            raise RuntimeError("KafkaBus is not started")
+        await self._auto_create(topic)
+        await self._producer.send_and_wait(
+            topic,
+            value,
+            key=None if key is None else key.encode(),
+            headers=list((headers or {}).items()),
+        )
+
+    async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
+        await self.send(topic, key, envelope.model_dump_json().encode(), envelope_headers(envelope))
+
+    async def subscribe(
+        self,
+        topic: str,
+        group: str,
+        handler: Handler,
+        policy: DeliveryPolicy | None = None,
+    ) -> KafkaSubscription:
+        await self._auto_create(topic)
+        member = KafkaSubscription(self, topic, group, handler, policy or DeliveryPolicy())
+        await member.begin()
+        self._members.append(member)
+        return member
+
+    def consumer(self, group: str) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-{group}",
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=200,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            metadata_max_age_ms=30_000,
+        )
+
+    def forget(self, member: KafkaSubscription) -> None:
+        if member in self._members:
+            self._members.remove(member)
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.wait_for(self._admin_client().describe_cluster(), timeout=5)
+        except (KafkaError, TimeoutError, RuntimeError, OSError):
+            return False
+        return True
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, member: KafkaSubscription) -> None:
+        self.member = member
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Let the batch in hand finish and commit before another member takes its partitions.
+        async with self.member.batch_lock:
+            self.member.assigned = frozenset()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.member.assigned = frozenset(tp.partition for tp in assigned)
+        self.member.assignment_settled.set()
+
+
+class KafkaSubscription:
+    """One member of a consumer group: its own consumer and consume task."""
+
+    def __init__(
+        self, bus: KafkaBus, topic: str, group: str, handler: Handler, policy: DeliveryPolicy
+    ) -> None:
+        self.bus, self.topic, self.group = bus, topic, group
+        self.handler, self.policy = handler, policy
+        self.assigned: frozenset[int] = frozenset()
+        self.assignment_settled = asyncio.Event()
+        self.batch_lock = asyncio.Lock()
+        self._consumer = bus.consumer(group)
+        self._task: asyncio.Task[None] | None = None
+
+    async def begin(self) -> None:
+        self._consumer.subscribe([self.topic], listener=_Rebalance(self))
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consume {self.group}/{self.topic}")
+
+    async def wait_assigned(self, timeout: float = 30.0) -> None:
+        await asyncio.wait_for(self.assignment_settled.wait(), timeout)
+
+    async def _run(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            async with self.batch_lock:
+                for tp, messages in batches.items():
+                    await self._handle_batch(tp, messages)
+
+    async def _handle_batch(self, tp: TopicPartition, messages: list[Any]) -> None:
+        done: int | None = None
+        try:
+            for msg in messages:
+                if tp not in self._consumer.assignment():
+                    break
+                record = Record(
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    key=None if msg.key is None else msg.key.decode("utf-8", "replace"),
+                    value=msg.value or b"",
+                    headers={k: v or b"" for k, v in msg.headers},
+                    timestamp_ms=msg.timestamp,
+                )
+                try:
+                    await deliver(record, self.group, self.handler, self.policy, self.bus.send)
+                except (KafkaError, OSError) as exc:
+                    # The dead-letter write failed: rewind so the record is fetched again.
+                    log.error("consume_failed", topic=self.topic, group=self.group, error=repr(exc))
+                    self._consumer.seek(tp, msg.offset)
+                    await asyncio.sleep(1.0)
+                    break
+                done = msg.offset + 1
+        finally:
+            # Commit what was handled even when cancelled mid-batch: those effects are durable.
+            if done is not None:
+                await self._commit(tp, done)
+
+    async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
+        try:
+            await asyncio.shield(self._consumer.commit({tp: next_offset}))
+        except (CommitFailedError, KafkaError) as exc:
+            # The partition moved on; its new owner resumes at the last commit (at-least-once).
+            log.warning("commit_failed", topic=self.topic, group=self.group, error=repr(exc))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._consumer.stop()
+        self.bus.forget(self)

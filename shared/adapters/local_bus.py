@@ -1,0 +1,275 @@
+"""The embedded EventBus: a durable partitioned log in SQLite, dispatched in-process.
+
+It keeps Kafka's semantics so the services cannot tell the difference: records are appended
+to partitions chosen by key, each consumer group keeps committed offsets per partition, and
+a group's members split the partitions between them. Because the log is a file, a restart
+resumes where each group committed, and projections can be rebuilt by replaying a topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import sqlite3
+import time
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from shared.adapters.delivery import deliver
+from shared.adapters.sqlite_db import SqliteDatabase
+from shared.ports.bus import DeliveryPolicy, Handler, Record, envelope_headers
+from shared.schemas.envelope import Envelope
+from shared.topics import DLQ_SUFFIX, Topic
+
+log = structlog.get_logger("sinmun.bus.local")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (
+  name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, retention_ms INTEGER);
+CREATE TABLE IF NOT EXISTS partitions (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition));
+CREATE TABLE IF NOT EXISTS records (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  key TEXT, value BLOB NOT NULL, headers TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition, offset));
+CREATE TABLE IF NOT EXISTS group_offsets (
+  grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  PRIMARY KEY (grp, topic, partition));
+"""
+FETCH_BATCH = 200
+
+
+def partition_for(key: str | None, partitions: int, fallback: int) -> int:
+    """Same key, same partition (per-key order); keyless records spread round-robin."""
+    if key is None:
+        return fallback % partitions
+    return zlib.crc32(key.encode()) % partitions
+
+
+class LocalBus:
+    def __init__(self, path: Path, default_partitions: int = 3) -> None:
+        self._db = SqliteDatabase(path)
+        self._default_partitions = default_partitions
+        self._partitions: dict[str, int] = {}
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._groups: dict[tuple[str, str], list[LocalSubscription]] = {}
+        self._locks: dict[tuple[str, str, int], asyncio.Lock] = {}
+        self._round_robin = itertools.count()
+
+    async def start(self) -> None:
+        await self._db.open()
+        await self._db.script(SCHEMA)
+        await self._db.write(self._prune_expired)
+        rows = await self._db.read(lambda c: c.execute("SELECT name, partitions FROM topics").fetchall())
+        self._partitions = {name: n for name, n in rows}
+
+    @staticmethod
+    def _prune_expired(conn: sqlite3.Connection) -> None:
+        now = int(time.time() * 1000)
+        conn.execute(
+            "DELETE FROM records WHERE ts_ms < ? - (SELECT retention_ms FROM topics t "
+            "WHERE t.name = records.topic AND t.retention_ms IS NOT NULL)",
+            (now,),
+        )
+
+    async def stop(self) -> None:
+        for members in list(self._groups.values()):
+            for member in list(members):
+                await member.stop()
+        await self._db.close()
+
+    async def ensure_topics(self, topics: list[Topic]) -> None:
+        for t in topics:
+            await self._ensure(t.name, t.partitions, t.retention_ms)
+
+    async def _ensure(self, name: str, partitions: int, retention_ms: int | None) -> int:
+        if name not in self._partitions:
+
+            def create(conn: sqlite3.Connection) -> int:
+                conn.execute(
+                    "INSERT OR IGNORE INTO topics VALUES (?, ?, ?)", (name, partitions, retention_ms)
+                )
+                (count,) = conn.execute(
+                    "SELECT partitions FROM topics WHERE name = ?", (name,)
+                ).fetchone()
+                conn.executemany(
+                    "INSERT OR IGNORE INTO partitions VALUES (?, ?, 0)",
+                    [(name, p) for p in range(count)],
+                )
+                return int(count)
+
+            self._partitions[name] = await self._db.write(create)
+        return self._partitions[name]
+
+    async def _auto_create(self, name: str) -> int:
+        partitions = 1 if name.endswith(DLQ_SUFFIX) else self._default_partitions
+        return await self._ensure(name, partitions, None)
+
+    async def send(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+    ) -> None:
+        partitions = await self._auto_create(topic)
+        partition = partition_for(key, partitions, next(self._round_robin))
+        encoded = json.dumps({k: v.decode("latin-1") for k, v in (headers or {}).items()})
+        ts = int(time.time() * 1000)
+
+        def append(conn: sqlite3.Connection) -> None:
+            (offset,) = conn.execute(
+                "SELECT next_offset FROM partitions WHERE topic = ? AND partition = ?",
+                (topic, partition),
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (topic, partition, offset, key, value, encoded, ts),
+            )
+            conn.execute(
+                "UPDATE partitions SET next_offset = ? WHERE topic = ? AND partition = ?",
+                (offset + 1, topic, partition),
+            )
+
+        await self._db.write(append)
+        self._wake(topic)
+
+    async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
+        await self.send(topic, key, envelope.model_dump_json().encode(), envelope_headers(envelope))
+
+    def _wake(self, topic: str) -> None:
+        event = self._wakeups.pop(topic, None)
+        if event is not None:
+            event.set()
+
+    def wakeup(self, topic: str) -> asyncio.Event:
+        return self._wakeups.setdefault(topic, asyncio.Event())
+
+    async def subscribe(
+        self,
+        topic: str,
+        group: str,
+        handler: Handler,
+        policy: DeliveryPolicy | None = None,
+    ) -> LocalSubscription:
+        partitions = await self._auto_create(topic)
+        member = LocalSubscription(self, topic, group, handler, policy or DeliveryPolicy())
+        self._groups.setdefault((group, topic), []).append(member)
+        self._rebalance(group, topic, partitions)
+        member.begin()
+        return member
+
+    def _rebalance(self, group: str, topic: str, partitions: int) -> None:
+        members = self._groups.get((group, topic), [])
+        for index, member in enumerate(members):
+            member.assigned = frozenset(p for p in range(partitions) if p % len(members) == index)
+
+    def _leave(self, member: LocalSubscription) -> None:
+        members = self._groups.get((member.group, member.topic), [])
+        if member in members:
+            members.remove(member)
+            self._rebalance(member.group, member.topic, self._partitions[member.topic])
+            self._wake(member.topic)
+
+    def partition_lock(self, group: str, topic: str, partition: int) -> asyncio.Lock:
+        return self._locks.setdefault((group, topic, partition), asyncio.Lock())
+
+    async def fetch(self, group: str, topic: str, partition: int) -> list[Record]:
+        def query(conn: sqlite3.Connection) -> list[Any]:
+            return conn.execute(
+                "SELECT offset, key, value, headers, ts_ms FROM records WHERE topic = ? AND "
+                "partition = ? AND offset >= COALESCE((SELECT next_offset FROM group_offsets "
+                "WHERE grp = ? AND topic = ? AND partition = ?), 0) ORDER BY offset LIMIT ?",
+                (topic, partition, group, topic, partition, FETCH_BATCH),
+            ).fetchall()
+
+        rows = await self._db.read(query)
+        return [
+            Record(
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                key=key,
+                value=bytes(value),
+                headers={k: v.encode("latin-1") for k, v in json.loads(headers).items()},
+                timestamp_ms=ts,
+            )
+            for offset, key, value, headers, ts in rows
+        ]
+
+    async def commit(self, group: str, topic: str, partition: int, next_offset: int) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "INSERT INTO group_offsets VALUES (?, ?, ?, ?) ON CONFLICT (grp, topic, partition) "
+                "DO UPDATE SET next_offset = excluded.next_offset",
+                (group, topic, partition, next_offset),
+            )
+        )
+
+    async def ping(self) -> bool:
+        try:
+            await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
+        except (sqlite3.Error, RuntimeError):
+            return False
+        return True
+
+
+class LocalSubscription:
+    """One member of a consumer group on the embedded log."""
+
+    def __init__(
+        self, bus: LocalBus, topic: str, group: str, handler: Handler, policy: DeliveryPolicy
+    ) -> None:
+        self.bus, self.topic, self.group = bus, topic, group
+        self.handler, self.policy = handler, policy
+        self.assigned: frozenset[int] = frozenset()
+        self._task: asyncio.Task[None] | None = None
+
+    def begin(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consume {self.group}/{self.topic}")
+
+    async def wait_assigned(self, timeout: float = 30.0) -> None:
+        return None  # assignment is synchronous in-process
+
+    async def _run(self) -> None:
+        while True:
+            wakeup = self.bus.wakeup(self.topic)
+            progressed = False
+            try:
+                for partition in sorted(self.assigned):
+                    progressed |= await self._drain(partition)
+            except (sqlite3.Error, OSError) as exc:
+                # e.g. the dead-letter write failed: nothing was committed, so try again later
+                log.error("consume_failed", topic=self.topic, group=self.group, error=repr(exc))
+            if not progressed:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow our cancellation
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await wakeup.wait()
+
+    async def _drain(self, partition: int) -> bool:
+        """Handle one batch of `partition`; the lock keeps a rebalance from splitting a record."""
+        async with self.bus.partition_lock(self.group, self.topic, partition):
+            handled = False
+            for record in await self.bus.fetch(self.group, self.topic, partition):
+                if partition not in self.assigned:
+                    break
+                await deliver(record, self.group, self.handler, self.policy, self.bus.send)
+                await self.bus.commit(self.group, self.topic, partition, record.offset + 1)
+                handled = True
+            return handled
+
+    async def stop(self) -> None:
+        self.bus._leave(self)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

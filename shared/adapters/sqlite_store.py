@@ -1,0 +1,182 @@
+"""Document storage on SQLite (embedded): one file per service, one table per collection.
+
+Documents are stored as JSON text; filters, sorts and indexes use `json_extract`, so a
+unique index over `(source, guid)` is a real SQLite UNIQUE expression index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shared.adapters.sqlite_db import SqliteDatabase
+from shared.ports.storage import (
+    Document,
+    DuplicateKeyError,
+    Filter,
+    IndexSpec,
+    SortSpec,
+    StorageError,
+    check_document,
+    check_filter,
+)
+
+FIELD_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+COMPARATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+
+
+def _field(path: str) -> str:
+    if path == "_id":
+        return "id"
+    if not FIELD_PATH.match(path):
+        raise StorageError(f"invalid field path {path!r}")
+    return f"json_extract(doc, '$.{path}')"
+
+
+def _scalar(value: Any, path: str) -> Any:
+    if isinstance(value, (dict, list, tuple)):
+        raise StorageError(f"filter value of {path!r} must be a scalar")
+    return value
+
+
+def compile_filter(where: Filter | None) -> tuple[str, list[Any]]:
+    """Translate the port's filter language into a WHERE clause and its parameters."""
+    if not where:
+        return "1", []
+    check_filter(where)
+    clauses: list[str] = []
+    params: list[Any] = []
+    for path, cond in where.items():
+        column = _field(path)
+        ops = cond if isinstance(cond, Mapping) else {"$eq": cond}
+        for op, value in ops.items():
+            if op == "$in":
+                items = [_scalar(v, path) for v in value]
+                clauses.append(f"{column} IN ({', '.join('?' * len(items))})" if items else "0")
+                params.extend(items)
+            elif op in ("$eq", "$ne"):
+                clauses.append(f"{column} {'IS' if op == '$eq' else 'IS NOT'} ?")
+                params.append(_scalar(value, path))
+            else:
+                clauses.append(f"{column} {COMPARATORS[op]} ?")
+                params.append(_scalar(value, path))
+    return " AND ".join(clauses), params
+
+
+def compile_sort(sort: SortSpec) -> str:
+    terms = [f"{_field(path)} {'ASC' if direction == 1 else 'DESC'}" for path, direction in sort]
+    return ", ".join([*terms, "id ASC"])
+
+
+def _encode(doc: Document) -> tuple[str, str]:
+    check_document(doc)
+    doc_id = doc.get("_id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise StorageError("a document needs a non-empty string `_id`")
+    return doc_id, json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+class SqliteCollection:
+    def __init__(self, db: SqliteDatabase, name: str) -> None:
+        self._db = db
+        self._table = f'"c_{name}"'
+
+    async def create(self, indexes: Sequence[IndexSpec]) -> None:
+        statements = [f"CREATE TABLE IF NOT EXISTS {self._table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)"]
+        for index in indexes:
+            columns = ", ".join(_field(f) for f in index.fields)
+            unique = "UNIQUE " if index.unique else ""
+            name = f'"{self._table.strip(chr(34))}__{index.name}"'
+            statements.append(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {self._table} ({columns})")
+        await self._db.script(";\n".join(statements) + ";")
+
+    async def _write(self, sql: str, params: Sequence[Any]) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            return conn.execute(sql, params).rowcount
+
+        try:
+            return await self._db.write(run)
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateKeyError(str(exc)) from exc
+
+    async def insert(self, doc: Document) -> None:
+        await self._write(f"INSERT INTO {self._table} (id, doc) VALUES (?, ?)", _encode(doc))
+
+    async def put(self, doc: Document) -> None:
+        await self._write(
+            f"INSERT INTO {self._table} (id, doc) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            _encode(doc),
+        )
+
+    async def get(self, doc_id: str) -> Document | None:
+        row = await self._db.read(
+            lambda c: c.execute(f"SELECT doc FROM {self._table} WHERE id = ?", (doc_id,)).fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    async def find(
+        self,
+        where: Filter | None = None,
+        sort: SortSpec = (),
+        limit: int | None = None,
+        skip: int = 0,
+    ) -> list[Document]:
+        clause, params = compile_filter(where)
+        sql = (
+            f"SELECT doc FROM {self._table} WHERE {clause} ORDER BY {compile_sort(sort)} "
+            "LIMIT ? OFFSET ?"
+        )
+        bounds = [-1 if limit is None else limit, skip]
+        rows = await self._db.read(lambda c: c.execute(sql, [*params, *bounds]).fetchall())
+        return [dict(json.loads(doc)) for (doc,) in rows]
+
+    async def count(self, where: Filter | None = None) -> int:
+        clause, params = compile_filter(where)
+        sql = f"SELECT COUNT(*) FROM {self._table} WHERE {clause}"
+        (n,) = await self._db.read(lambda c: c.execute(sql, params).fetchone())
+        return int(n)
+
+    async def replace_if(self, doc: Document, expected: Filter) -> bool:
+        doc_id, encoded = _encode(doc)
+        clause, params = compile_filter(expected)
+        sql = f"UPDATE {self._table} SET doc = ? WHERE id = ? AND {clause}"
+        return await self._write(sql, [encoded, doc_id, *params]) == 1
+
+    async def delete(self, doc_id: str) -> bool:
+        return await self._write(f"DELETE FROM {self._table} WHERE id = ?", (doc_id,)) == 1
+
+
+class SqliteStorage:
+    """A service's embedded database: `<data_dir>/<service>.sqlite3`."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = SqliteDatabase(path)
+        self._opened = False
+
+    async def open(self) -> None:
+        await self._db.open()
+        self._opened = True
+
+    async def collection(self, name: str, indexes: Sequence[IndexSpec] = ()) -> SqliteCollection:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+            raise StorageError(f"invalid collection name {name!r}")
+        collection = SqliteCollection(self._db, name)
+        await collection.create(indexes)
+        return collection
+
+    async def ping(self) -> bool:
+        try:
+            await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
+        except (sqlite3.Error, RuntimeError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._opened:
+            await self._db.close()
+            self._opened = False

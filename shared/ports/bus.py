@@ -1,0 +1,126 @@
+"""EventBus: partitioned topics, consumer groups, at-least-once delivery, dead letters.
+
+Both adapters (Kafka and the embedded log) promise the same things, checked by one contract
+suite: records with one key arrive in order; a group's members share the partitions and never
+both handle a record; an offset is committed only after the handler returned (its effect is
+durable), so a crash before that redelivers the record; a handler that keeps failing sends the
+record to `<topic>.dlq` with the reason and consumption goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from shared.schemas.envelope import Envelope
+from shared.topics import Topic
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record as a consumer sees it: the raw bytes, so signatures can be checked."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    headers: Mapping[str, bytes] = field(default_factory=dict)
+    timestamp_ms: int = 0
+
+    def header(self, name: str) -> str | None:
+        raw = self.headers.get(name)
+        return None if raw is None else raw.decode("utf-8", "replace")
+
+
+Handler = Callable[[Record], Awaitable[None]]
+
+
+class PoisonRecordError(Exception):
+    """Raised by a handler for a record that can never succeed: dead-letter it at once."""
+
+    def __init__(self, reason: str, details: Any = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How often a failing handler is tried, and the back-off between tries."""
+
+    max_attempts: int = 5
+    backoff_s: float = 0.2
+    max_backoff_s: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.backoff_s * (2 ** (attempt - 1)), self.max_backoff_s))
+
+
+class Subscription(Protocol):
+    """A running member of a consumer group."""
+
+    @property
+    def assigned(self) -> frozenset[int]:
+        """The partitions this member owns right now."""
+        ...
+
+    async def wait_assigned(self, timeout: float = 30.0) -> None:
+        """Return once the member owns at least one partition (or the group settled)."""
+        ...
+
+    async def stop(self) -> None:
+        """Leave the group; a record being handled is abandoned uncommitted (redelivered)."""
+        ...
+
+
+@runtime_checkable
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ensure_topics(self, topics: list[Topic]) -> None:
+        """Create the topics (with their partitions and retention) if they do not exist."""
+        ...
+
+    async def send(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Append raw bytes; returns once the record is durably acknowledged."""
+        ...
+
+    async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
+        """Append an event envelope (JSON) with its type and trace as headers."""
+        ...
+
+    async def subscribe(
+        self,
+        topic: str,
+        group: str,
+        handler: Handler,
+        policy: DeliveryPolicy | None = None,
+    ) -> Subscription:
+        """Join `group` on `topic`; `handler` is called for each record of owned partitions."""
+        ...
+
+    async def ping(self) -> bool:
+        """True when the bus's backend is reachable."""
+        ...
+
+
+def envelope_headers(envelope: Envelope[Any]) -> dict[str, bytes]:
+    """Headers that let a consumer route or trace a record without parsing its value."""
+    headers = {
+        "sinmun-event-type": envelope.type.encode(),
+        "sinmun-schema-version": str(envelope.schema_version).encode(),
+        "sinmun-event-id": str(envelope.event_id).encode(),
+    }
+    if envelope.trace is not None:
+        headers["traceparent"] = envelope.trace.traceparent.encode()
+    return headers

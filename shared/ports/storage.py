@@ -1,0 +1,104 @@
+"""Document storage: JSON documents by `_id`, queried by field, with unique keys and CAS.
+
+Documents are plain JSON values (`model_dump(mode="json")`): times are ISO-8601 strings in UTC,
+so they sort the same way in every adapter. Keys must not contain `.` or start with `$`
+(MongoDB and FerretDB reserve them). A filter maps a field path (dots for nested fields) to a
+value (equality) or to operators `$gt $gte $lt $lte $ne $in`. Filters and sorts are portable
+on scalar fields only (MongoDB's "equality matches an array element" has no SQLite twin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Document = dict[str, Any]
+Filter = Mapping[str, Any]
+SortSpec = Sequence[tuple[str, Literal[1, -1]]]
+OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte", "$ne", "$in"})
+
+
+class DuplicateKeyError(Exception):
+    """A write would break a unique key (or insert an `_id` that exists)."""
+
+
+class StorageError(Exception):
+    """The request itself is wrong (bad filter, bad document); not a backend fault."""
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index over one or more fields; `unique` makes the combination a key."""
+
+    fields: tuple[str, ...]
+    unique: bool = False
+
+    @property
+    def name(self) -> str:
+        return ("uniq_" if self.unique else "idx_") + "__".join(f.replace(".", "_") for f in self.fields)
+
+
+@runtime_checkable
+class Collection(Protocol):
+    """One named set of documents owned by one service."""
+
+    async def insert(self, doc: Document) -> None:
+        """Insert a new document; DuplicateKeyError if its `_id` or a unique key exists."""
+        ...
+
+    async def put(self, doc: Document) -> None:
+        """Insert or replace the document with this `_id` (upsert)."""
+        ...
+
+    async def get(self, doc_id: str) -> Document | None: ...
+
+    async def find(
+        self,
+        where: Filter | None = None,
+        sort: SortSpec = (),
+        limit: int | None = None,
+        skip: int = 0,
+    ) -> list[Document]: ...
+
+    async def count(self, where: Filter | None = None) -> int: ...
+
+    async def replace_if(self, doc: Document, expected: Filter) -> bool:
+        """Replace the document with `doc["_id"]` only if it matches `expected` (compare-and-set)."""
+        ...
+
+    async def delete(self, doc_id: str) -> bool: ...
+
+
+@runtime_checkable
+class DocumentStorage(Protocol):
+    """A service's database: named collections with their indexes."""
+
+    async def collection(self, name: str, indexes: Sequence[IndexSpec] = ()) -> Collection: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+def check_document(doc: Mapping[str, Any], path: str = "") -> None:
+    """Reject keys the MongoDB wire protocol cannot store, in every adapter alike."""
+    for key, value in doc.items():
+        if not isinstance(key, str) or "." in key or key.startswith("$") or "\0" in key:
+            raise StorageError(f"invalid document key {path + str(key)!r}")
+        if isinstance(value, Mapping):
+            check_document(value, f"{path}{key}.")
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Mapping):
+                    check_document(item, f"{path}{key}[].")
+
+
+def check_filter(where: Filter) -> None:
+    for path, cond in where.items():
+        if path.startswith("$"):
+            raise StorageError(f"unsupported filter operator {path!r}")
+        if isinstance(cond, Mapping):
+            unknown = set(cond) - OPERATORS
+            if unknown:
+                raise StorageError(f"unsupported filter operators {sorted(unknown)} on {path!r}")

@@ -1,0 +1,58 @@
+"""Settings from `SINMUN_…` environment variables; defaults run embedded on one box."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"
+    DISTRIBUTED = "distributed"
+
+
+class SearchEngine(StrEnum):
+    LOCAL = "local"
+    ELASTICSEARCH = "elasticsearch"
+    OPENSEARCH = "opensearch"
+
+
+class SinmunSettings(BaseSettings):
+    """Settings every process reads; each service extends it with its own."""
+
+    model_config = SettingsConfigDict(env_prefix="SINMUN_", extra="ignore")
+
+    mode: Mode = Field(
+        default=Mode.EMBEDDED,
+        description="embedded: in-process bus + SQLite; distributed: Kafka + MongoDB",
+    )
+    host: str = Field(default="127.0.0.1", description="address the HTTP server binds")
+    port: int = Field(default=8080, ge=0, le=65535, description="HTTP port")
+    data_dir: Path = Field(default=Path("data"), description="embedded mode's data files")
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092", description="Kafka brokers (distributed mode)"
+    )
+    kafka_client_id: str = Field(default="sinmun", description="Kafka client id prefix")
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, description="replication factor of topics the platform creates"
+    )
+    mongo_url: str = Field(
+        default="mongodb://127.0.0.1:37017/?directConnection=true",
+        description="MongoDB (or FerretDB) URL (distributed mode)",
+    )
+    mongo_db_prefix: str = Field(default="sinmun_", description="each service's database prefix")
+    search_engine: SearchEngine = Field(
+        default=SearchEngine.LOCAL, description="local | opensearch | elasticsearch"
+    )
+    search_url: str = Field(default="http://127.0.0.1:9200", description="search engine URL")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
+    log_format: str = Field(default="console", description="console or json")
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="tries of a failing event handler before the record is dead-lettered"
+    )
+    consumer_retry_backoff_s: float = Field(
+        default=0.2, ge=0, description="first back-off between handler tries (doubles each try)"
+    )

@@ -1,0 +1,153 @@
+"""One contract for document storage, run against SQLite and MongoDB (FerretDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from shared.adapters.mongo_store import MongoStorage
+from shared.adapters.sqlite_store import SqliteStorage
+from shared.ports.storage import DocumentStorage, DuplicateKeyError, IndexSpec, StorageError
+from tests.conftest import real_server
+
+Opener = Callable[[], Awaitable[DocumentStorage]]
+ARTICLE_INDEXES = (IndexSpec(("source", "guid"), unique=True), IndexSpec(("section", "published_at")))
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+async def open_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens the same database again on each call, as a restarted process would."""
+    opened: list[DocumentStorage] = []
+    database = f"contract_{uuid.uuid4().hex[:12]}"
+    url = real_server("SINMUN_MONGO_URL") if request.param == "mongo" else ""
+
+    async def open_one() -> DocumentStorage:
+        storage: SqliteStorage | MongoStorage
+        if request.param == "sqlite":
+            storage = SqliteStorage(tmp_path / "service.sqlite3")
+        else:
+            storage = MongoStorage(url, database)
+        await storage.open()
+        opened.append(storage)
+        return storage
+
+    yield open_one
+    if isinstance(opened[0] if opened else None, MongoStorage):
+        await opened[0].drop()  # type: ignore[union-attr]
+    for storage in opened:
+        await storage.close()
+
+
+def article(n: int, section: str = "pohang", **extra: object) -> dict[str, object]:
+    return {
+        "_id": f"a{n:04d}",
+        "source": "newsroom",
+        "guid": f"dev-{n:04d}",
+        "section": section,
+        "headline": f"포항 기사 {n}",
+        "published_at": f"2026-09-{1 + n % 28:02d}T10:00:00Z",
+        "version": 1,
+        "meta": {"words": n * 10},
+        **extra,
+    }
+
+
+async def test_put_then_get_round_trips_korean_text(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    doc = article(1, tags=["배터리", "포항시"], body="<p>포항시는 “규제자유특구”를…</p>")
+    await articles.put(doc)
+    assert await articles.get("a0001") == doc
+    assert await articles.get("missing") is None
+
+
+async def test_put_replaces_the_document_with_the_same_id(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    await articles.put(article(1))
+    await articles.put(article(1, headline="고친 제목", version=2))
+    stored = await articles.get("a0001")
+    assert stored is not None
+    assert (stored["headline"], stored["version"]) == ("고친 제목", 2)
+    assert await articles.count() == 1
+
+
+async def test_find_filters_sorts_limits_and_skips(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    for n in range(1, 21):
+        await articles.put(article(n, section="pohang" if n % 2 else "daegu"))
+    newest = await articles.find({"section": "pohang"}, sort=[("published_at", -1)], limit=3)
+    assert [d["_id"] for d in newest] == ["a0019", "a0017", "a0015"]
+    page_two = await articles.find({"section": "pohang"}, sort=[("published_at", -1)], limit=3, skip=3)
+    assert [d["_id"] for d in page_two] == ["a0013", "a0011", "a0009"]
+    ranged = await articles.find({"meta.words": {"$gte": 50, "$lt": 90}}, sort=[("meta.words", 1)])
+    assert [d["_id"] for d in ranged] == ["a0005", "a0006", "a0007", "a0008"]
+    chosen = await articles.find({"_id": {"$in": ["a0002", "a0003", "nope"]}})
+    assert [d["_id"] for d in chosen] == ["a0002", "a0003"]
+    assert await articles.count({"section": "daegu"}) == 10
+    assert await articles.count({"section": {"$ne": "daegu"}}) == 10
+
+
+async def test_unique_keys_are_enforced_by_insert_and_put(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    await articles.insert(article(1))
+    with pytest.raises(DuplicateKeyError):
+        await articles.insert(article(1))  # same _id
+    with pytest.raises(DuplicateKeyError):
+        await articles.insert({**article(2), "guid": "dev-0001"})  # same (source, guid)
+    with pytest.raises(DuplicateKeyError):
+        await articles.put({**article(3), "guid": "dev-0001"})
+    await articles.insert({**article(4), "source": "partner-a", "guid": "dev-0001"})
+    stored = await articles.get("a0001")
+    assert stored is not None and stored["guid"] == "dev-0001"
+    assert await articles.count() == 2
+
+
+async def test_compare_and_set_lets_exactly_one_writer_win_each_version(open_storage: Opener) -> None:
+    counters = await (await open_storage()).collection("counters")
+    await counters.insert({"_id": "views", "version": 0, "n": 0})
+
+    async def increment() -> int:
+        conflicts = 0
+        while True:
+            current = await counters.get("views")
+            assert current is not None
+            updated = {**current, "version": current["version"] + 1, "n": current["n"] + 1}
+            if await counters.replace_if(updated, {"version": current["version"]}):
+                return conflicts
+            conflicts += 1
+
+    conflicts = await asyncio.gather(*(increment() for _ in range(20)))
+    final = await counters.get("views")
+    assert final is not None and (final["n"], final["version"]) == (20, 20)
+    assert sum(conflicts) > 0  # the writers really raced
+    stale = {**final, "n": -1}
+    assert not await counters.replace_if(stale, {"version": 3})
+    assert (await counters.get("views")) == final
+
+
+async def test_delete_and_data_survive_reopening(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    await articles.put(article(1))
+    await articles.put(article(2))
+    assert await articles.delete("a0002")
+    assert not await articles.delete("a0002")
+    reopened = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    assert [d["_id"] for d in await reopened.find()] == ["a0001"]
+
+
+async def test_documents_the_wire_protocol_cannot_hold_are_refused(open_storage: Opener) -> None:
+    storage = await open_storage()
+    articles = await storage.collection("articles")
+    with pytest.raises(StorageError):
+        await articles.put({"_id": "x", "a.b": 1})
+    with pytest.raises(StorageError):
+        await articles.put({"_id": "x", "meta": {"$where": 1}})
+    with pytest.raises(StorageError):
+        await articles.put({"headline": "no id"})
+    with pytest.raises(StorageError):
+        await articles.find({"section": {"$regex": ".*"}})
+    assert await storage.ping()
+    assert await articles.count() == 0

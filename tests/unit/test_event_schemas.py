@@ -1,0 +1,103 @@
+"""The event models: envelopes round-trip, bad input is refused with field paths."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shared.schemas import (
+    Article,
+    ArticlePublished,
+    ArticleSubmission,
+    ArticleViewed,
+    Envelope,
+    MemberJoined,
+    TraceContext,
+    UnknownEventError,
+    decode_envelope,
+)
+from shared.schemas.articles import MAX_TAGS
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def seed_submission() -> ArticleSubmission:
+    return ArticleSubmission.model_validate_json((DATA / "seed_article.json").read_text("utf-8"))
+
+
+def test_the_seed_article_and_every_corpus_article_are_valid_submissions() -> None:
+    seed = seed_submission()
+    assert seed.byline == "강동진 기자" and seed.section == "pohang"
+    assert seed.published_at is not None and seed.published_at.utcoffset() is not None
+    lines = (DATA / "articles.jsonl").read_text("utf-8").splitlines()
+    submissions = [ArticleSubmission.model_validate_json(line) for line in lines]
+    assert len(submissions) == 40
+    assert {s.source for s in submissions} >= {"newsroom"}
+
+
+def test_an_article_published_envelope_round_trips_through_json() -> None:
+    seed = seed_submission()
+    article = Article(
+        **seed.model_dump(exclude={"status", "published_at"}),
+        article_id="a1b2c3d4e5",
+        version=1,
+        status=seed.status,
+        published_at=seed.published_at or datetime.now(UTC),
+    )
+    sent = Envelope.wrap(ArticlePublished(article=article), "ingest", TraceContext.new())
+    received = decode_envelope(sent.model_dump_json().encode())
+    assert received == sent
+    assert isinstance(received.payload, ArticlePublished)
+    assert received.payload.article.headline.startswith("포항시, 4차 산업혁명")
+    assert (received.type, received.schema_version) == ("ArticlePublished", 1)
+
+
+def test_decoding_refuses_unknown_types_versions_and_bad_payloads() -> None:
+    viewed = Envelope.wrap(
+        ArticleViewed(article_id="a1b2c3d4e5", viewed_at=datetime.now(UTC)), "render"
+    )
+    raw = json.loads(viewed.model_dump_json())
+    with pytest.raises(UnknownEventError, match="unknown event type Nope v1"):
+        decode_envelope(json.dumps({**raw, "type": "Nope"}))
+    with pytest.raises(UnknownEventError, match="v2"):
+        decode_envelope(json.dumps({**raw, "schema_version": 2}))
+    with pytest.raises(UnknownEventError):
+        decode_envelope(b"not json at all")
+    with pytest.raises(ValidationError):
+        decode_envelope(json.dumps({**raw, "payload": {"article_id": "x"}}))
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"headline": "가" * 301}, ("headline",)),
+        ({"headline": "   "}, ("headline",)),
+        ({"tags": ["태그"] * (MAX_TAGS + 1)}, ("tags",)),
+        ({"section": "Pohang City"}, ("section",)),
+        ({"published_at": "2019-08-13T21:09:00"}, ("published_at",)),
+        ({"images": [{"url": "javascript:alert(1)", "alt": "x"}]}, ("images", 0, "url")),
+        ({"images": [{"url": "https://example.com/a.jpg"}]}, ("images", 0, "alt")),
+        ({"unexpected": 1}, ("unexpected",)),
+    ],
+)
+def test_a_bad_submission_names_the_failing_field(change: dict[str, object], path: tuple[object, ...]) -> None:
+    doc = {**seed_submission().model_dump(mode="json"), **change}
+    with pytest.raises(ValidationError) as caught:
+        ArticleSubmission.model_validate(doc)
+    assert path in [error["loc"] for error in caught.value.errors()]
+
+
+def test_a_trace_context_exposes_its_trace_id() -> None:
+    trace = TraceContext.new()
+    assert len(trace.trace_id) == 32 and trace.traceparent.startswith("00-")
+    with pytest.raises(ValidationError):
+        TraceContext(traceparent="garbage")
+
+
+def test_member_nicknames_are_bounded() -> None:
+    with pytest.raises(ValidationError):
+        MemberJoined(member_id="m1", nickname="가", joined_at=datetime.now(UTC))
