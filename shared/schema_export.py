@@ -120,7 +120,7 @@ def asyncapi() -> dict[str, Any]:
         operations[f"{action}_{channel_id}"] = {
             "action": action,
             "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"produced by {', '.join(topic.producers) or 'the consumers (dead letters)'}; "
+            "summary": f"produced by {', '.join(topic.producers) or 'consumers (dead letters)'}; "
             f"consumed by {', '.join(topic.consumers) or 'operators'}",
         }
     return {
@@ -128,7 +128,7 @@ def asyncapi() -> dict[str, Any]:
         "info": {
             "title": "Sinmun events",
             "version": "1.0.0",
-            "description": "Topics of the Sinmun news platform. See docs/partners.md for producing.",
+            "description": "Topics of the Sinmun news platform (docs/partners.md: producing).",
         },
         "defaultContentType": "application/json",
         "channels": channels,

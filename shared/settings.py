@@ -51,7 +51,9 @@ class SinmunSettings(BaseSettings):
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_format: str = Field(default="console", description="console or json")
     consumer_max_attempts: int = Field(
-        default=5, ge=1, description="tries of a failing event handler before the record is dead-lettered"
+        default=5,
+        ge=1,
+        description="tries of a failing event handler before the record is dead-lettered",
     )
     consumer_retry_backoff_s: float = Field(
         default=0.2, ge=0, description="first back-off between handler tries (doubles each try)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
@@ -26,8 +26,15 @@ LATENCY = Histogram(
     "sinmun_http_request_duration_seconds", "HTTP request latency by route", ["method", "route"]
 )
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
-STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def json_error(status: int, code: str, message: str, details: object = None) -> web.Response:
@@ -84,7 +91,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready: every backend this process needs answers (503 naming the ones that do not)."""
-    probes: Mapping[str, Probe] = request.app[PROBES]
+    probes = request.app[PROBES]
     names = list(probes)
     results = await asyncio.gather(*(_probe(probes[n]) for n in names))
     checks = dict(zip(names, results, strict=True))

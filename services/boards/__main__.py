@@ -1,4 +1,4 @@
-"""`python -m services.boards`: this service alone on the distributed backends (`sinmun serve boards`)."""
+"""`python -m services.boards`: this service alone on Kafka and MongoDB (`sinmun serve boards`)."""
 
 from services.cli import main
 

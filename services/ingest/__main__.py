@@ -1,4 +1,4 @@
-"""`python -m services.ingest`: this service alone on the distributed backends (`sinmun serve ingest`)."""
+"""`python -m services.ingest`: this service alone on Kafka and MongoDB (`sinmun serve ingest`)."""
 
 from services.cli import main
 

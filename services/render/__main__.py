@@ -1,4 +1,4 @@
-"""`python -m services.render`: this service alone on the distributed backends (`sinmun serve render`)."""
+"""`python -m services.render`: this service alone on Kafka and MongoDB (`sinmun serve render`)."""
 
 from services.cli import main
 

@@ -11,7 +11,8 @@ from shared.web import PROBES
 PLACEHOLDER = """<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><title>신문 Sinmun</title></head>
 <body><h1>신문 Sinmun</h1><p>플랫폼이 실행 중입니다. The platform is running.</p>
-<p><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a> · <a href="/metrics">/metrics</a></p>
+<p><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a> ·
+<a href="/metrics">/metrics</a></p>
 </body></html>
 """
 

@@ -1,4 +1,4 @@
-"""`python -m services.search`: this service alone on the distributed backends (`sinmun serve search`)."""
+"""`python -m services.search`: this service alone on Kafka and MongoDB (`sinmun serve search`)."""
 
 from services.cli import main
 

@@ -1,1 +1,1 @@
-"""Adapters of the ports: Kafka and the embedded log for EventBus, MongoDB and SQLite for storage."""
+"""Adapters of the ports: Kafka and an embedded log (EventBus); MongoDB and SQLite (storage)."""

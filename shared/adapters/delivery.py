@@ -26,7 +26,7 @@ SendRaw = Callable[[str, str | None, bytes, Mapping[str, bytes]], Awaitable[None
 
 
 def dead_letter_headers(
-    record: Record, group: str, reason: str, details: object, attempts: int, first_seen: float
+    record: Record, *, group: str, reason: str, details: object, attempts: int, first_seen: float
 ) -> dict[str, bytes]:
     """The original headers plus where the record came from and why it failed."""
     headers = dict(record.headers)
@@ -81,7 +81,14 @@ async def deliver(
         else:
             RECORDS_HANDLED.labels(record.topic, group, "ok").inc()
             return "ok"
-    headers = dead_letter_headers(record, group, reason, details, attempt, first_seen)
+    headers = dead_letter_headers(
+        record,
+        group=group,
+        reason=reason,
+        details=details,
+        attempts=attempt,
+        first_seen=first_seen,
+    )
     await send(dead_letter_topic(record.topic), record.key, record.value, headers)
     RECORDS_HANDLED.labels(record.topic, group, "dead_lettered").inc()
     log.error(

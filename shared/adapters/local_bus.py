@@ -67,7 +67,9 @@ class LocalBus:
         await self._db.open()
         await self._db.script(SCHEMA)
         await self._db.write(self._prune_expired)
-        rows = await self._db.read(lambda c: c.execute("SELECT name, partitions FROM topics").fetchall())
+        rows = await self._db.read(
+            lambda c: c.execute("SELECT name, partitions FROM topics").fetchall()
+        )
         self._partitions = {name: n for name, n in rows}
 
     @staticmethod
@@ -94,7 +96,8 @@ class LocalBus:
 
             def create(conn: sqlite3.Connection) -> int:
                 conn.execute(
-                    "INSERT OR IGNORE INTO topics VALUES (?, ?, ?)", (name, partitions, retention_ms)
+                    "INSERT OR IGNORE INTO topics VALUES (?, ?, ?)",
+                    (name, partitions, retention_ms),
                 )
                 (count,) = conn.execute(
                     "SELECT partitions FROM topics WHERE name = ?", (name,)

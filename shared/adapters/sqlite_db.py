@@ -38,7 +38,7 @@ class SqliteDatabase:
         def open_writer() -> sqlite3.Connection:
             conn = self._connect()
             conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commit.
+            # WAL + NORMAL survives a process crash; only an OS crash may lose the last commit.
             conn.execute("PRAGMA synchronous = NORMAL")
             return conn
 

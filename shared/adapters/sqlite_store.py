@@ -86,12 +86,16 @@ class SqliteCollection:
         self._table = f'"c_{name}"'
 
     async def create(self, indexes: Sequence[IndexSpec]) -> None:
-        statements = [f"CREATE TABLE IF NOT EXISTS {self._table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)"]
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self._table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)"
+        ]
         for index in indexes:
             columns = ", ".join(_field(f) for f in index.fields)
             unique = "UNIQUE " if index.unique else ""
             name = f'"{self._table.strip(chr(34))}__{index.name}"'
-            statements.append(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {self._table} ({columns})")
+            statements.append(
+                f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {self._table} ({columns})"
+            )
         await self._db.script(";\n".join(statements) + ";")
 
     async def _write(self, sql: str, params: Sequence[Any]) -> int:

@@ -36,7 +36,9 @@ class IndexSpec:
 
     @property
     def name(self) -> str:
-        return ("uniq_" if self.unique else "idx_") + "__".join(f.replace(".", "_") for f in self.fields)
+        return ("uniq_" if self.unique else "idx_") + "__".join(
+            f.replace(".", "_") for f in self.fields
+        )
 
 
 @runtime_checkable
@@ -64,7 +66,7 @@ class Collection(Protocol):
     async def count(self, where: Filter | None = None) -> int: ...
 
     async def replace_if(self, doc: Document, expected: Filter) -> bool:
-        """Replace the document with `doc["_id"]` only if it matches `expected` (compare-and-set)."""
+        """Replace `doc["_id"]`'s document only if it matches `expected` (compare-and-set)."""
         ...
 
     async def delete(self, doc_id: str) -> bool: ...

@@ -117,5 +117,3 @@ class ArticleViewed(Event):
     viewed_at: AwareDatetime
     client_class: ClientClass = ClientClass.OTHER
     section: Slug | None = None
-
-

@@ -58,7 +58,8 @@ class Envelope(BaseModel, Generic[E]):
     @classmethod
     def wrap(cls, event: E, producer: str, trace: TraceContext | None = None) -> Envelope[E]:
         """Put `event` in a new envelope with a fresh id and the current time."""
-        return Envelope[type(event)](  # type: ignore[misc]
+        typed: type[Envelope[E]] = Envelope[type(event)]  # type: ignore[misc,assignment]
+        return typed(
             event_id=uuid.uuid4(),
             type=event.event_type,
             schema_version=event.schema_version,

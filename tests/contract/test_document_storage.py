@@ -15,7 +15,10 @@ from shared.ports.storage import DocumentStorage, DuplicateKeyError, IndexSpec, 
 from tests.conftest import real_server
 
 Opener = Callable[[], Awaitable[DocumentStorage]]
-ARTICLE_INDEXES = (IndexSpec(("source", "guid"), unique=True), IndexSpec(("section", "published_at")))
+ARTICLE_INDEXES = (
+    IndexSpec(("source", "guid"), unique=True),
+    IndexSpec(("section", "published_at")),
+)
 
 
 @pytest.fixture(params=["sqlite", "mongo"])
@@ -36,8 +39,9 @@ async def open_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return storage
 
     yield open_one
-    if isinstance(opened[0] if opened else None, MongoStorage):
-        await opened[0].drop()  # type: ignore[union-attr]
+    first = opened[0] if opened else None
+    if isinstance(first, MongoStorage):
+        await first.drop()
     for storage in opened:
         await storage.close()
 
@@ -80,7 +84,9 @@ async def test_find_filters_sorts_limits_and_skips(open_storage: Opener) -> None
         await articles.put(article(n, section="pohang" if n % 2 else "daegu"))
     newest = await articles.find({"section": "pohang"}, sort=[("published_at", -1)], limit=3)
     assert [d["_id"] for d in newest] == ["a0019", "a0017", "a0015"]
-    page_two = await articles.find({"section": "pohang"}, sort=[("published_at", -1)], limit=3, skip=3)
+    page_two = await articles.find(
+        {"section": "pohang"}, sort=[("published_at", -1)], limit=3, skip=3
+    )
     assert [d["_id"] for d in page_two] == ["a0013", "a0011", "a0009"]
     ranged = await articles.find({"meta.words": {"$gte": 50, "$lt": 90}}, sort=[("meta.words", 1)])
     assert [d["_id"] for d in ranged] == ["a0005", "a0006", "a0007", "a0008"]
@@ -101,11 +107,14 @@ async def test_unique_keys_are_enforced_by_insert_and_put(open_storage: Opener) 
         await articles.put({**article(3), "guid": "dev-0001"})
     await articles.insert({**article(4), "source": "partner-a", "guid": "dev-0001"})
     stored = await articles.get("a0001")
-    assert stored is not None and stored["guid"] == "dev-0001"
+    assert stored is not None
+    assert stored["guid"] == "dev-0001"
     assert await articles.count() == 2
 
 
-async def test_compare_and_set_lets_exactly_one_writer_win_each_version(open_storage: Opener) -> None:
+async def test_compare_and_set_lets_exactly_one_writer_win_each_version(
+    open_storage: Opener,
+) -> None:
     counters = await (await open_storage()).collection("counters")
     await counters.insert({"_id": "views", "version": 0, "n": 0})
 
@@ -121,7 +130,8 @@ async def test_compare_and_set_lets_exactly_one_writer_win_each_version(open_sto
 
     conflicts = await asyncio.gather(*(increment() for _ in range(20)))
     final = await counters.get("views")
-    assert final is not None and (final["n"], final["version"]) == (20, 20)
+    assert final is not None
+    assert (final["n"], final["version"]) == (20, 20)
     assert sum(conflicts) > 0  # the writers really raced
     stale = {**final, "n": -1}
     assert not await counters.replace_if(stale, {"version": 3})

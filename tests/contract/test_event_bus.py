@@ -45,8 +45,13 @@ async def open_bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 def fresh_topic(partitions: int = 3) -> Topic:
-    return Topic(name=f"contract.{uuid.uuid4().hex[:10]}", key="k", values=(), description="test",
-                 partitions=partitions)
+    return Topic(
+        name=f"contract.{uuid.uuid4().hex[:10]}",
+        key="k",
+        values=(),
+        description="test",
+        partitions=partitions,
+    )
 
 
 async def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -93,7 +98,8 @@ async def test_envelopes_round_trip_with_their_headers(open_bus: BusOpener) -> N
     assert decode_envelope(got[0].value) == sent
     assert got[0].key == "art0000001"
     assert got[0].header("sinmun-event-type") == "ArticleViewed"
-    assert sent.trace is not None and got[0].header("traceparent") == sent.trace.traceparent
+    assert sent.trace is not None
+    assert got[0].header("traceparent") == sent.trace.traceparent
 
 
 async def test_a_record_whose_handler_crashed_is_redelivered(open_bus: BusOpener) -> None:
@@ -170,7 +176,8 @@ async def test_group_members_share_partitions_and_never_both_handle_a_record(
     await asyncio.sleep(0.5)
     assert set(handled["a"]).isdisjoint(handled["b"])
     assert len(handled["a"]) + len(handled["b"]) == 80
-    assert handled["a"] and handled["b"]
+    assert handled["a"]
+    assert handled["b"]
 
 
 async def test_a_poison_record_goes_to_the_dead_letter_topic_and_later_records_flow(
@@ -204,7 +211,8 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_and_later_records_f
     assert attempts[b"broken"] == FAST.max_attempts  # retried, then given up
     assert attempts[b"invalid"] == 1  # poison: no retries
     broken, invalid = dead
-    assert broken.value == b"broken" and broken.key == "same-key"
+    assert broken.value == b"broken"
+    assert broken.key == "same-key"
     assert broken.header("sinmun-dlq-reason") == "ValueError: cannot parse 기사"
     assert broken.header("sinmun-dlq-topic") == topic.name
     assert broken.header("sinmun-dlq-attempts") == "3"

@@ -37,7 +37,9 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], budget: float) -> 
     started = time.monotonic()
     while time.monotonic() - started < budget:
         if process.poll() is not None:
-            raise AssertionError(f"exited early: {process.stderr.read().decode() if process.stderr else ''}")
+            raise AssertionError(
+                f"exited early: {process.stderr.read().decode() if process.stderr else ''}"
+            )
         try:
             if get_json(base + "/healthz")[0] == 200:
                 return time.monotonic() - started
@@ -67,7 +69,10 @@ def test_up_answers_within_five_seconds_and_stops_cleanly(tmp_path: Path, stop_s
         status, ready = get_json(base + "/readyz")
         assert status == 200, ready
         assert ready["checks"] == {
-            "bus": True, "ingest.storage": True, "boards.storage": True, "render.storage": True
+            "bus": True,
+            "ingest.storage": True,
+            "boards.storage": True,
+            "render.storage": True,
         }
         with urllib.request.urlopen(base + "/metrics", timeout=2) as response:
             assert b"sinmun_http_requests_total" in response.read()
@@ -76,7 +81,10 @@ def test_up_answers_within_five_seconds_and_stops_cleanly(tmp_path: Path, stop_s
         code = process.wait(timeout=15)
     assert code == 0, process.stderr.read().decode() if process.stderr else ""
     assert sorted(p.name for p in (tmp_path / "data").glob("*.sqlite3")) == [
-        "boards.sqlite3", "bus.sqlite3", "ingest.sqlite3", "render.sqlite3"
+        "boards.sqlite3",
+        "bus.sqlite3",
+        "ingest.sqlite3",
+        "render.sqlite3",
     ]
 
 

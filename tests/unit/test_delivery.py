@@ -11,8 +11,14 @@ import pytest
 from shared.adapters.delivery import deliver
 from shared.ports.bus import DeliveryPolicy, PoisonRecordError, Record
 
-RECORD = Record(topic="articles.submitted", partition=2, offset=41, key="경북통신:g-1",
-                value=b'{"guid": "g-1"}', headers={"sinmun-signature": b"abc"})
+RECORD = Record(
+    topic="articles.submitted",
+    partition=2,
+    offset=41,
+    key="경북통신:g-1",
+    value=b'{"guid": "g-1"}',
+    headers={"sinmun-signature": b"abc"},
+)
 POLICY = DeliveryPolicy(max_attempts=3, backoff_s=0)
 
 
@@ -20,7 +26,9 @@ class FakeDeadLetters:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str | None, bytes, Mapping[str, bytes]]] = []
 
-    async def send(self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes]) -> None:
+    async def send(
+        self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes]
+    ) -> None:
         self.sent.append((topic, key, value, headers))
 
 
@@ -32,7 +40,8 @@ async def test_a_handler_that_succeeds_is_called_once() -> None:
         calls.append(record)
 
     assert await deliver(RECORD, "ingest", handle, POLICY, dlq.send) == "ok"
-    assert calls == [RECORD] and dlq.sent == []
+    assert calls == [RECORD]
+    assert dlq.sent == []
 
 
 async def test_a_transient_failure_is_retried_until_it_succeeds() -> None:
@@ -46,7 +55,8 @@ async def test_a_transient_failure_is_retried_until_it_succeeds() -> None:
 
     dlq = FakeDeadLetters()
     assert await deliver(RECORD, "ingest", flaky, POLICY, dlq.send) == "ok"
-    assert attempts == 3 and dlq.sent == []
+    assert attempts == 3
+    assert dlq.sent == []
 
 
 async def test_a_handler_that_keeps_failing_sends_the_original_to_the_dead_letter_topic() -> None:
@@ -59,7 +69,8 @@ async def test_a_handler_that_keeps_failing_sends_the_original_to_the_dead_lette
     assert (topic, key, value) == ("articles.submitted.dlq", RECORD.key, RECORD.value)
     assert headers["sinmun-dlq-reason"] == b"KeyError: 'headline'"
     assert headers["sinmun-dlq-attempts"] == b"3"
-    assert headers["sinmun-dlq-offset"] == b"41" and headers["sinmun-dlq-partition"] == b"2"
+    assert headers["sinmun-dlq-offset"] == b"41"
+    assert headers["sinmun-dlq-partition"] == b"2"
     assert headers["sinmun-signature"] == b"abc"  # the original headers travel along
 
 

@@ -31,8 +31,10 @@ def seed_submission() -> ArticleSubmission:
 
 def test_the_seed_article_and_every_corpus_article_are_valid_submissions() -> None:
     seed = seed_submission()
-    assert seed.byline == "강동진 기자" and seed.section == "pohang"
-    assert seed.published_at is not None and seed.published_at.utcoffset() is not None
+    assert seed.byline == "강동진 기자"
+    assert seed.section == "pohang"
+    assert seed.published_at is not None
+    assert seed.published_at.utcoffset() is not None
     lines = (DATA / "articles.jsonl").read_text("utf-8").splitlines()
     submissions = [ArticleSubmission.model_validate_json(line) for line in lines]
     assert len(submissions) == 40
@@ -84,7 +86,9 @@ def test_decoding_refuses_unknown_types_versions_and_bad_payloads() -> None:
         ({"unexpected": 1}, ("unexpected",)),
     ],
 )
-def test_a_bad_submission_names_the_failing_field(change: dict[str, object], path: tuple[object, ...]) -> None:
+def test_a_bad_submission_names_the_failing_field(
+    change: dict[str, object], path: tuple[object, ...]
+) -> None:
     doc = {**seed_submission().model_dump(mode="json"), **change}
     with pytest.raises(ValidationError) as caught:
         ArticleSubmission.model_validate(doc)
@@ -93,7 +97,8 @@ def test_a_bad_submission_names_the_failing_field(change: dict[str, object], pat
 
 def test_a_trace_context_exposes_its_trace_id() -> None:
     trace = TraceContext.new()
-    assert len(trace.trace_id) == 32 and trace.traceparent.startswith("00-")
+    assert len(trace.trace_id) == 32
+    assert trace.traceparent.startswith("00-")
     with pytest.raises(ValidationError):
         TraceContext(traceparent="garbage")
 

@@ -38,7 +38,9 @@ def test_asyncapi_describes_every_topic_with_resolvable_references() -> None:
         assert f"#/components/schemas/{name}" in text or name == "Article"
     for channel in doc["channels"].values():
         for ref in channel["messages"].values():
-            assert ref["$ref"].removeprefix("#/components/messages/") in doc["components"]["messages"]
+            assert (
+                ref["$ref"].removeprefix("#/components/messages/") in doc["components"]["messages"]
+            )
 
 
 def test_export_writes_every_file(tmp_path: Path) -> None:

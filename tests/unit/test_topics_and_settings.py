@@ -47,7 +47,8 @@ def test_settings_come_from_sinmun_environment_variables(monkeypatch: pytest.Mon
     monkeypatch.setenv("SINMUN_KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
     monkeypatch.setenv("SINMUN_SEARCH_ENGINE", "opensearch")
     settings = SinmunSettings()
-    assert settings.mode is Mode.DISTRIBUTED and settings.port == 9000
+    assert settings.mode is Mode.DISTRIBUTED
+    assert settings.port == 9000
     assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
     assert settings.search_engine is SearchEngine.OPENSEARCH
     monkeypatch.setenv("SINMUN_PORT", "not-a-port")
