@@ -19,5 +19,6 @@ def test_the_configuration_table_lists_every_setting_and_no_other() -> None:
 def test_the_readme_names_the_two_commands_ci_runs() -> None:
     text = README.read_text("utf-8")
     ci = (README.parent / ".ci" / "run").read_text("utf-8")
-    assert "make up" in text and "make test" in text
+    assert "make up" in text
+    assert "make test" in text
     assert ci.strip().splitlines()[-1] == "make test"
