@@ -2,12 +2,20 @@
 
 Written for the subset FerretDB v1 supports as well as MongoDB: single-document writes
 only (no transactions), compound unique indexes, filters with comparison operators.
+
+FerretDB v1 (SQLite backend) checks an update's filter and writes the document in two steps,
+so two `replace_one({"_id": x, "version": 3}, …)` racing can both succeed (measured: 20
+concurrent compare-and-set increments left the counter at 2 to 10). On FerretDB the adapter
+therefore serialises writers per version with a claim: inserting `{_id: "<coll>/<id>/<version>"}`
+into `_cas_claims` is atomic (a primary key), so exactly one writer per expected version goes
+on to the replace. MongoDB itself needs no claim and gets none.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
@@ -41,9 +49,37 @@ def _checked(doc: Document) -> Document:
     return doc
 
 
+CLAIM_TIMEOUT = timedelta(seconds=30)
+
+
+class VersionClaims:
+    """Atomic per-version claims for backends whose conditional updates are not atomic."""
+
+    def __init__(self, claims: AsyncCollection[Document]) -> None:
+        self._claims = claims
+
+    async def acquire(self, key: str) -> bool:
+        now = datetime.now(UTC)
+        try:
+            await self._claims.insert_one({"_id": key, "at": now})
+        except MongoDuplicateKeyError:
+            # A writer that died between claim and replace must not block the version forever.
+            stale = await self._claims.delete_one({"_id": key, "at": {"$lt": now - CLAIM_TIMEOUT}})
+            if stale.deleted_count != 1:
+                return False
+            try:
+                await self._claims.insert_one({"_id": key, "at": now})
+            except MongoDuplicateKeyError:
+                return False
+        return True
+
+
 class MongoCollection:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(
+        self, collection: AsyncCollection[Document], claims: VersionClaims | None = None
+    ) -> None:
         self._c = collection
+        self._claims = claims
 
     async def create(self, indexes: Sequence[IndexSpec]) -> None:
         for index in indexes:
@@ -81,10 +117,13 @@ class MongoCollection:
     async def count(self, where: Filter | None = None) -> int:
         return await self._c.count_documents(_query(where))
 
-    async def replace_if(self, doc: Document, expected: Filter) -> bool:
-        query = {**_query(expected), "_id": _checked(doc)["_id"]}
+    async def compare_and_set(self, doc: Document, expected_version: int) -> bool:
+        doc_id = _checked(doc)["_id"]
+        claim = f"{self._c.name}/{doc_id}/{expected_version}"
+        if self._claims is not None and not await self._claims.acquire(claim):
+            return False
         try:
-            result = await self._c.replace_one(query, doc)
+            result = await self._c.replace_one({"_id": doc_id, "version": expected_version}, doc)
         except MongoDuplicateKeyError as exc:
             raise DuplicateKeyError(str(exc)) from exc
         return result.matched_count == 1
@@ -101,14 +140,18 @@ class MongoStorage:
             url, tz_aware=True, serverSelectionTimeoutMS=5000, appname="sinmun"
         )
         self._db = self._client[database]
+        self._claims: VersionClaims | None = None
 
     async def open(self) -> None:
         await self._client.aconnect()
+        build = await self._client.admin.command("buildInfo")
+        if "ferretdbVersion" in build:
+            self._claims = VersionClaims(self._db["_cas_claims"])
 
     async def collection(self, name: str, indexes: Sequence[IndexSpec] = ()) -> MongoCollection:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
             raise StorageError(f"invalid collection name {name!r}")
-        collection = MongoCollection(self._db[name])
+        collection = MongoCollection(self._db[name], self._claims)
         await collection.create(indexes)
         return collection
 

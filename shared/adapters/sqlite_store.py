@@ -145,11 +145,10 @@ class SqliteCollection:
         (n,) = await self._db.read(lambda c: c.execute(sql, params).fetchone())
         return int(n)
 
-    async def replace_if(self, doc: Document, expected: Filter) -> bool:
+    async def compare_and_set(self, doc: Document, expected_version: int) -> bool:
         doc_id, encoded = _encode(doc)
-        clause, params = compile_filter(expected)
-        sql = f"UPDATE {self._table} SET doc = ? WHERE id = ? AND {clause}"
-        return await self._write(sql, [encoded, doc_id, *params]) == 1
+        sql = f"UPDATE {self._table} SET doc = ? WHERE id = ? AND {_field('version')} = ?"
+        return await self._write(sql, [encoded, doc_id, expected_version]) == 1
 
     async def delete(self, doc_id: str) -> bool:
         return await self._write(f"DELETE FROM {self._table} WHERE id = ?", (doc_id,)) == 1

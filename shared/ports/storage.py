@@ -65,8 +65,12 @@ class Collection(Protocol):
 
     async def count(self, where: Filter | None = None) -> int: ...
 
-    async def replace_if(self, doc: Document, expected: Filter) -> bool:
-        """Replace `doc["_id"]`'s document only if it matches `expected` (compare-and-set)."""
+    async def compare_and_set(self, doc: Document, expected_version: int) -> bool:
+        """Replace `doc["_id"]`'s document only if its `version` is `expected_version`.
+
+        Of concurrent writers expecting the same version exactly one succeeds; the others get
+        False, re-read and retry (or give up).
+        """
         ...
 
     async def delete(self, doc_id: str) -> bool: ...

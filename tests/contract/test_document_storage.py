@@ -124,7 +124,7 @@ async def test_compare_and_set_lets_exactly_one_writer_win_each_version(
             current = await counters.get("views")
             assert current is not None
             updated = {**current, "version": current["version"] + 1, "n": current["n"] + 1}
-            if await counters.replace_if(updated, {"version": current["version"]}):
+            if await counters.compare_and_set(updated, current["version"]):
                 return conflicts
             conflicts += 1
 
@@ -134,7 +134,7 @@ async def test_compare_and_set_lets_exactly_one_writer_win_each_version(
     assert (final["n"], final["version"]) == (20, 20)
     assert sum(conflicts) > 0  # the writers really raced
     stale = {**final, "n": -1}
-    assert not await counters.replace_if(stale, {"version": 3})
+    assert not await counters.compare_and_set(stale, 3)
     assert (await counters.get("views")) == final
 
 
