@@ -13,6 +13,9 @@ from aiohttp import web
 
 from services.boards.app import BoardsService
 from services.ingest.app import IngestService
+from services.ingest.outbox import OutboxRelay
+from services.ingest.store import ArticleStore
+from services.ingest.submissions import Ingestor
 from services.render.app import RenderService
 from services.search.app import SearchService
 from shared.adapters.kafka_bus import KafkaBus
@@ -73,6 +76,18 @@ async def open_infrastructure(settings: SinmunSettings) -> AsyncIterator[Infrast
                 await subscription.stop()
     finally:
         await bus.stop()
+
+
+@asynccontextmanager
+async def open_ingestor(settings: SinmunSettings) -> AsyncIterator[Ingestor]:
+    """Ingest's write path without its server (for `sinmun ingest`): store, relay, ingestor."""
+    async with open_infrastructure(settings) as infra:
+        storage = await infra.open_storage("ingest")
+        try:
+            store = await ArticleStore.open(storage)
+            yield Ingestor(store, OutboxRelay(store, infra.bus), settings.sections)
+        finally:
+            await storage.close()
 
 
 def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 import structlog
 from aiohttp import web
 
+from services.ingest.tokens import TokenRole
 from shared.logs import configure_logging
 from shared.settings import Mode, SinmunSettings
 
@@ -27,6 +29,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=SERVICE_NAMES)
     _add_server_options(serve)
 
+    token = commands.add_parser("token", help="API tokens of reporters, editors and partners")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="print a new token (its last line)")
+    create.add_argument("--role", required=True, choices=[r.value for r in TokenRole])
+    create.add_argument("--name", required=True, help="who holds it (a partner: its source)")
+    create.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
+    revoke = token_commands.add_parser("revoke", help="revoke every token of NAME")
+    revoke.add_argument("name")
+    revoke.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
+
+    ingest = commands.add_parser("ingest", help="send a JSONL file of submissions through ingest")
+    ingest.add_argument("file", type=Path)
+    ingest.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     schemas = commands.add_parser("schemas", help="event schemas for partners")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
     export = schema_commands.add_parser("export", help="write docs/schemas and docs/asyncapi.yaml")
@@ -39,7 +56,7 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="HTTP port (default 8080, SINMUN_PORT)")
 
 
-def settings_from(args: argparse.Namespace, mode: Mode) -> SinmunSettings:
+def settings_from(args: argparse.Namespace, mode: Mode | str) -> SinmunSettings:
     overrides: dict[str, object] = {"mode": mode}
     for option in ("host", "port", "data_dir"):
         value = getattr(args, option, None)
@@ -71,8 +88,57 @@ def run_server(settings: SinmunSettings, names: list[str]) -> None:
     log.info("stopped")
 
 
+async def token_command(args: argparse.Namespace) -> int:
+    from services.bootstrap import open_storage
+    from services.ingest.tokens import TokenNameTakenError, TokenStore
+
+    settings = settings_from(args, SinmunSettings().mode)
+    storage = await open_storage(settings, "ingest")
+    try:
+        tokens = await TokenStore.open(storage)
+        if args.token_command == "create":
+            try:
+                token = await tokens.create(args.name, TokenRole(args.role))
+            except TokenNameTakenError as exc:
+                print(f"sinmun: {exc}", file=sys.stderr)
+                return 1
+            print(f"token for {args.role} {args.name!r} (shown once, store it safely):")
+            print(token)
+            return 0
+        if await tokens.revoke(args.name):
+            print(f"revoked {args.name!r}")
+            return 0
+        print(f"sinmun: no token named {args.name!r}", file=sys.stderr)
+        return 1
+    finally:
+        await storage.close()
+
+
+async def ingest_command(args: argparse.Namespace) -> int:
+    from services.bootstrap import open_ingestor
+
+    if not args.file.is_file():
+        print(f"sinmun: no such file {args.file}", file=sys.stderr)
+        return 2
+    settings = settings_from(args, SinmunSettings().mode)
+    async with open_ingestor(settings) as ingestor:
+        from services.ingest.backfill import backfill
+
+        report = await backfill(
+            ingestor, args.file, settings.data_dir / "backfill", not args.no_progress
+        )
+    for rejected in report.rejected:
+        print(f"line {rejected['line']}: {rejected['code']} {rejected['details']}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.rejected else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command == "token":
+        sys.exit(asyncio.run(token_command(args)))
+    if args.command == "ingest":
+        sys.exit(asyncio.run(ingest_command(args)))
     if args.command == "up":
         run_server(settings_from(args, Mode.EMBEDDED), list(SERVICE_NAMES))
     elif args.command == "serve":

@@ -15,9 +15,9 @@ from pydantic.json_schema import models_json_schema
 
 from shared.schemas import Article, ArticleSubmission, Envelope
 from shared.schemas.envelope import Event
+from shared.signatures import SIGNATURE_HEADER
 from shared.topics import ALL_TOPICS, Topic
 
-SIGNATURE_HEADER = "sinmun-signature"
 COMPONENT_REF = "#/components/schemas/{model}"
 
 
@@ -80,7 +80,7 @@ def _message(topic: Topic, value: type[BaseModel], ref: dict[str, Any]) -> dict[
             "properties": {
                 SIGNATURE_HEADER: {
                     "type": "string",
-                    "description": "hex HMAC-SHA256 of the record value with the partner's secret",
+                    "description": "sha256=<hex HMAC-SHA256 of the value, partner's secret>",
                 }
             },
         }

@@ -20,6 +20,21 @@ class SearchEngine(StrEnum):
     OPENSEARCH = "opensearch"
 
 
+DEFAULT_SECTIONS = {
+    "pohang": "포항",
+    "gyeongju": "경주",
+    "daegu": "대구",
+    "gumi": "구미",
+    "andong": "안동",
+    "politics": "정치",
+    "economy": "경제",
+    "society": "사회",
+    "culture": "문화",
+    "sports": "스포츠",
+    "education": "교육",
+}
+
+
 class SinmunSettings(BaseSettings):
     """Settings every process reads; each service extends it with its own."""
 
@@ -48,6 +63,10 @@ class SinmunSettings(BaseSettings):
         default=SearchEngine.LOCAL, description="local | opensearch | elasticsearch"
     )
     search_url: str = Field(default="http://127.0.0.1:9200", description="search engine URL")
+    sections: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_SECTIONS),
+        description="the paper's sections as JSON {slug: name}, in menu order",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_format: str = Field(default="console", description="console or json")
     consumer_max_attempts: int = Field(

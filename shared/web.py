@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from aiohttp import web
@@ -37,8 +38,19 @@ STATUS_CODES = {
 }
 
 
+def json_response(
+    body: object, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """JSON with Korean text as UTF-8, not \\u escapes."""
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def json_error(status: int, code: str, message: str, details: object = None) -> web.Response:
-    return web.json_response(error_body(code, message, details), status=status)
+    return json_response(error_body(code, message, details), status=status)
 
 
 @web.middleware
@@ -49,7 +61,7 @@ async def errors_middleware(
     try:
         return await handler(request)
     except ServiceError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        return json_response(exc.body(), status=exc.status)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -86,7 +98,8 @@ async def observe_middleware(
 
 async def healthz(request: web.Request) -> web.Response:
     """Alive: the process answers. Says nothing about its backends."""
-    return web.json_response({"status": "ok", "services": request.app[SERVICES]})
+    services: list[str] = request.app[SERVICES]
+    return json_response({"status": "ok", "services": services})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -96,7 +109,7 @@ async def readyz(request: web.Request) -> web.Response:
     results = await asyncio.gather(*(_probe(probes[n]) for n in names))
     checks = dict(zip(names, results, strict=True))
     if all(checks.values()):
-        return web.json_response({"status": "ready", "checks": checks})
+        return json_response({"status": "ready", "checks": checks})
     failing = [n for n, ok in checks.items() if not ok]
     return json_error(503, "not_ready", f"backends unreachable: {', '.join(failing)}", checks)
 

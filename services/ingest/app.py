@@ -1,12 +1,25 @@
-"""Ingest: the source of truth for articles (its API and consumers arrive with the ingest issue)."""
+"""Ingest: the source of truth for articles; the newsroom API and the partner topic."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from aiohttp import web
 
+from services.ingest import api
+from services.ingest.handlers import SubmissionConsumer
+from services.ingest.outbox import OutboxRelay
+from services.ingest.settings import IngestSettings
+from services.ingest.store import ArticleStore
+from services.ingest.submissions import Ingestor
+from services.ingest.tokens import TokenStore
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
+from shared.topics import ARTICLES_SUBMITTED
 from shared.web import PROBES
+
+CONSUMER_GROUP = "ingest"
 
 
 class IngestService:
@@ -14,14 +27,33 @@ class IngestService:
 
     def __init__(self) -> None:
         self.storage: DocumentStorage | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     def add_routes(self, app: web.Application) -> None:
-        return None
+        api.add_routes(app)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
+        settings = IngestSettings(**infra.settings.model_dump())
         self.storage = await infra.open_storage(self.name)
         app[PROBES][f"{self.name}.storage"] = self.storage.ping
+        store = await ArticleStore.open(self.storage)
+        relay = OutboxRelay(store, infra.bus)
+        ingestor = Ingestor(store, relay, settings.sections)
+        app[api.DEPS] = api.IngestDeps(
+            ingestor=ingestor,
+            store=store,
+            tokens=await TokenStore.open(self.storage),
+            newsroom_source=settings.ingest_newsroom_source,
+        )
+        # Events a previous run stored but did not publish go out first, then a sweep stays on.
+        self._sweeper = asyncio.create_task(relay.run(settings.ingest_outbox_sweep_s))
+        consumer = SubmissionConsumer(ingestor, settings.ingest_partner_secrets)
+        await infra.consume(ARTICLES_SUBMITTED.name, CONSUMER_GROUP, consumer.on_submitted)
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         if self.storage is not None:
             await self.storage.close()

@@ -1,0 +1,118 @@
+"""Ingest's HTTP views: thin — authenticate, parse, call the Ingestor, serialise."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from services.ingest.ninjs import looks_like_ninjs, ninjs_to_submission
+from services.ingest.store import ArticleStore
+from services.ingest.submissions import Ingestor, parse_submission
+from services.ingest.tokens import STAFF_ROLES, Principal, TokenStore
+from shared.errors import ServiceError
+from shared.schemas import ArticleStatus, TraceContext
+from shared.schemas.articles import MAX_BODY_BYTES
+from shared.web import json_response
+
+MAX_REQUEST_BYTES = MAX_BODY_BYTES + 256 * 1024  # the body plus room for the other fields
+
+
+@dataclass
+class IngestDeps:
+    ingestor: Ingestor
+    store: ArticleStore
+    tokens: TokenStore
+    newsroom_source: str
+
+
+DEPS = web.AppKey("ingest", IngestDeps)
+
+
+async def authenticate(request: web.Request, deps: IngestDeps) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ServiceError(401, "unauthorized", "a bearer token is required")
+    principal = await deps.tokens.verify(token.strip())
+    if principal is None:
+        raise ServiceError(401, "unauthorized", "the token is unknown or revoked")
+    return principal
+
+
+def _trace(request: web.Request) -> TraceContext | None:
+    try:
+        return TraceContext(traceparent=request.headers.get("traceparent", ""))
+    except ValueError:
+        return None
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
+        raise ServiceError(
+            413, "payload_too_large", f"requests are limited to {MAX_REQUEST_BYTES} bytes"
+        )
+    raw = await request.content.read(MAX_REQUEST_BYTES + 1)
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise ServiceError(
+            413, "payload_too_large", f"requests are limited to {MAX_REQUEST_BYTES} bytes"
+        )
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ServiceError(400, "malformed_json", f"the body is not JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ServiceError(400, "malformed_json", "the body must be a JSON object")
+    return document
+
+
+async def submit_article(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    principal = await authenticate(request, deps)
+    document = await read_json(request)
+    default_source = principal.name if principal.role == "partner" else deps.newsroom_source
+    if looks_like_ninjs(document):
+        document = ninjs_to_submission(document, default_source)
+    document.setdefault("source", default_source)
+    submission = parse_submission(document)
+    if not principal.may_submit_as(submission.source, deps.newsroom_source):
+        raise ServiceError(
+            403,
+            "forbidden",
+            f"{principal.role} {principal.name!r} may not submit as {submission.source!r}",
+        )
+    receipt = await deps.ingestor.submit(submission, _trace(request))
+    status = 200 if receipt.outcome == "unchanged" else (201 if receipt.version == 1 else 202)
+    return json_response(
+        receipt.body(), status=status, headers={"Location": f"/api/articles/{receipt.article_id}"}
+    )
+
+
+async def get_article(request: web.Request) -> web.Response:
+    story = await request.app[DEPS].store.story(request.match_info["article_id"])
+    if story is None:
+        raise ServiceError(404, "not_found", "no such article")
+    if story.article.status is ArticleStatus.RETRACTED:
+        raise ServiceError(
+            410, "retracted", "the article was retracted", {"version": story.article.version}
+        )
+    return json_response(story.article.model_dump(mode="json"))
+
+
+async def get_versions(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    principal = await authenticate(request, deps)
+    if principal.role not in STAFF_ROLES:
+        raise ServiceError(403, "forbidden", "the revision history is for the newsroom")
+    versions = await deps.store.versions(request.match_info["article_id"])
+    if not versions:
+        raise ServiceError(404, "not_found", "no such article")
+    return json_response({"versions": [v.model_dump(mode="json") for v in versions]})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/articles", submit_article)
+    app.router.add_get(r"/api/articles/{article_id:\d+}", get_article)
+    app.router.add_get(r"/api/articles/{article_id:\d+}/versions", get_versions)

@@ -1,0 +1,88 @@
+"""Ingest's rules, with no I/O: story identity, content fingerprints, what a submission does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from shared.schemas import Article, ArticleStatus, ArticleSubmission
+
+ARTICLE_ID_DIGITS = 16
+
+
+def article_id_for(source: str, guid: str) -> str:
+    """A stable id from `(source, guid)`: digits, so it never collides with a section slug.
+
+    Deterministic, so two racing first submissions of one story agree on the id and the
+    store's primary key lets exactly one of them create it.
+    """
+    digest = hashlib.sha256(f"{source}\x1f{guid}".encode()).digest()
+    return str(int.from_bytes(digest[:8], "big") % 10**ARTICLE_ID_DIGITS).zfill(ARTICLE_ID_DIGITS)
+
+
+def fingerprint(submission: ArticleSubmission) -> str:
+    """What makes two submissions "identical": every editorial field, in canonical JSON."""
+    content = submission.model_dump(mode="json", exclude={"updated_at"})
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    RETRACTED = "retracted"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    article: Article  # the article as it stands after the submission
+
+
+class RetractionOfUnknownStoryError(ValueError):
+    """A retraction names a story ingest never stored."""
+
+
+def decide(
+    current: Article | None,
+    current_fingerprint: str | None,
+    submission: ArticleSubmission,
+    now: datetime,
+) -> Decision:
+    """What a (clean) submission does to the story it names."""
+    digest = fingerprint(submission)
+    if current is None:
+        if submission.status is ArticleStatus.RETRACTED:
+            raise RetractionOfUnknownStoryError(f"{submission.source}:{submission.guid}")
+        return Decision(Outcome.CREATED, _article(submission, 1, now, None))
+    if digest == current_fingerprint:
+        return Decision(Outcome.UNCHANGED, current)
+    if submission.status is ArticleStatus.RETRACTED:
+        if current.status is ArticleStatus.RETRACTED:
+            return Decision(Outcome.UNCHANGED, current)
+        retracted = current.model_copy(
+            update={"status": ArticleStatus.RETRACTED, "version": current.version + 1,
+                    "updated_at": now}
+        )  # fmt: skip
+        return Decision(Outcome.RETRACTED, retracted)
+    return Decision(Outcome.UPDATED, _article(submission, current.version + 1, now, current))
+
+
+def _article(
+    submission: ArticleSubmission, version: int, now: datetime, previous: Article | None
+) -> Article:
+    first_published = (
+        previous.published_at if previous is not None else (submission.published_at or now)
+    )
+    return Article(
+        **submission.model_dump(exclude={"status", "published_at", "updated_at"}),
+        article_id=article_id_for(submission.source, submission.guid),
+        version=version,
+        status=ArticleStatus.PUBLISHED,
+        published_at=first_published,
+        updated_at=None if previous is None else (submission.updated_at or now),
+    )

@@ -1,0 +1,65 @@
+"""The outbox relay: every stored version's event reaches `articles.published`.
+
+A version and its event are written in one document (no transactions needed); the relay
+publishes pending events in order and then drops them from the document. If the process dies
+in between, the relay publishes them at the next start (same `event_id`, so consumers that
+saw it already ignore it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from services.ingest.store import ArticleStore, Story
+from shared.ports.bus import EventBus
+from shared.schemas import decode_envelope
+from shared.topics import ARTICLES_PUBLISHED
+
+log = structlog.get_logger("sinmun.ingest.outbox")
+
+
+class OutboxRelay:
+    def __init__(self, store: ArticleStore, bus: EventBus) -> None:
+        self._store = store
+        self._bus = bus
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def flush(self, article_id: str) -> None:
+        """Publish the story's pending events, oldest first."""
+        lock = self._locks.setdefault(article_id, asyncio.Lock())
+        async with lock:
+            for _ in range(5):
+                story = await self._store.story(article_id)
+                if story is None or not story.outbox:
+                    break
+                await self._publish(story)
+                if await self._store.mark_published(story, len(story.outbox)):
+                    break
+        if not lock.locked():
+            self._locks.pop(article_id, None)
+
+    async def _publish(self, story: Story) -> None:
+        for raw in story.outbox:
+            envelope = decode_envelope(raw)
+            await self._bus.publish(ARTICLES_PUBLISHED.name, story.article.article_id, envelope)
+
+    async def flush_all(self) -> int:
+        """Publish every story's pending events; returns how many stories had some."""
+        pending = await self._store.with_pending_events(limit=1000)
+        for story in pending:
+            await self.flush(story.article.article_id)
+        return len(pending)
+
+    async def run(self, interval_s: float = 5.0) -> None:
+        """Sweep for leftovers forever (events whose publish failed or was cut short)."""
+        while True:
+            try:
+                count = await self.flush_all()
+            except Exception as exc:  # the bus or store is down: try again next sweep
+                log.warning("outbox_sweep_failed", error=repr(exc))
+            else:
+                if count:
+                    log.info("outbox_sweep", stories=count)
+            await asyncio.sleep(interval_s)
