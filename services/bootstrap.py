@@ -24,7 +24,7 @@ from shared.adapters.mongo_store import MongoStorage
 from shared.adapters.sqlite_store import SqliteStorage
 from shared.ports.bus import EventBus
 from shared.ports.storage import DocumentStorage
-from shared.service import Infrastructure, Service
+from shared.service import INFRA, Infrastructure, Service
 from shared.settings import Mode, SinmunSettings
 from shared.topics import ALL_TOPICS
 from shared.web import PROBES, base_application
@@ -44,6 +44,7 @@ def make_bus(settings: SinmunSettings) -> EventBus:
         settings.kafka_bootstrap_servers,
         client_id=settings.kafka_client_id,
         replication_factor=settings.kafka_replication_factor,
+        namespace=settings.kafka_namespace,
     )
 
 
@@ -103,6 +104,7 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with open_infrastructure(settings) as infra:
             app[PROBES]["bus"] = infra.bus.ping
+            app[INFRA] = infra
             started: list[Service] = []
             try:
                 for service in services:

@@ -41,6 +41,9 @@ class Infrastructure:
         return subscription
 
 
+INFRA = web.AppKey("infra", Infrastructure)
+
+
 class Service(Protocol):
     name: str
 

@@ -51,6 +51,9 @@ class SinmunSettings(BaseSettings):
         default="127.0.0.1:19092", description="Kafka brokers (distributed mode)"
     )
     kafka_client_id: str = Field(default="sinmun", description="Kafka client id prefix")
+    kafka_namespace: str = Field(
+        default="", description="prefix of every topic and group name (papers sharing a cluster)"
+    )
     kafka_replication_factor: int = Field(
         default=1, ge=1, description="replication factor of topics the platform creates"
     )

@@ -21,6 +21,7 @@ from shared.schemas import (
 
 DAY_MS = 24 * 60 * 60 * 1000
 DLQ_SUFFIX = ".dlq"
+LARGE_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Topic:
     partitions: int = 3
     retention_ms: int | None = 7 * DAY_MS
     enveloped: bool = True
+    max_message_bytes: int = 1_048_588  # Kafka's default
+
     producers: tuple[str, ...] = field(default_factory=tuple)
     consumers: tuple[str, ...] = field(default_factory=tuple)
 
@@ -44,7 +47,11 @@ class Topic:
     def kafka_config(self) -> dict[str, str]:
         """Topic-level Kafka configs derived from the registry entry."""
         retention = "-1" if self.retention_ms is None else str(self.retention_ms)
-        return {"retention.ms": retention, "cleanup.policy": "delete"}
+        return {
+            "retention.ms": retention,
+            "cleanup.policy": "delete",
+            "max.message.bytes": str(self.max_message_bytes),
+        }
 
 
 def dead_letter_topic(name: str) -> str:
@@ -62,6 +69,8 @@ ARTICLES_SUBMITTED = Topic(
     partitions=6,
     retention_ms=14 * DAY_MS,
     enveloped=False,
+    # Oversize submissions must reach ingest (and its DLQ) to be refused with a reason.
+    max_message_bytes=LARGE_MESSAGE_BYTES,
     producers=("partners", "newsroom"),
     consumers=("ingest",),
 )
@@ -123,6 +132,7 @@ def dead_letter_topics() -> tuple[Topic, ...]:
             partitions=1,
             retention_ms=30 * DAY_MS,
             enveloped=t.enveloped,
+            max_message_bytes=t.max_message_bytes,
             consumers=(),
         )
         for t in TOPICS

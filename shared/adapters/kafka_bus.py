@@ -22,7 +22,7 @@ from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsErr
 from shared.adapters.delivery import deliver
 from shared.ports.bus import DeliveryPolicy, Handler, Record, envelope_headers
 from shared.schemas.envelope import Envelope
-from shared.topics import DLQ_SUFFIX, Topic
+from shared.topics import DLQ_SUFFIX, LARGE_MESSAGE_BYTES, Topic
 
 log = structlog.get_logger("sinmun.bus.kafka")
 
@@ -34,7 +34,11 @@ class KafkaBus:
         client_id: str = "sinmun",
         replication_factor: int = 1,
         default_partitions: int = 3,
+        namespace: str = "",
     ) -> None:
+        # A namespace prefixes every topic and group name, so several papers (or test runs)
+        # can share one cluster; services and records only ever see the plain names.
+        self.namespace = namespace
         self._bootstrap = bootstrap_servers
         self._client_id = client_id
         self._replication = replication_factor
@@ -51,6 +55,7 @@ class KafkaBus:
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
+            max_request_size=LARGE_MESSAGE_BYTES + 64 * 1024,
         )
         self._admin = AIOKafkaAdminClient(
             bootstrap_servers=self._bootstrap, client_id=self._client_id + "-admin"
@@ -80,7 +85,12 @@ class KafkaBus:
     async def ensure_topics(self, topics: list[Topic]) -> None:
         await self._create(
             [
-                NewTopic(t.name, t.partitions, self._replication, topic_configs=t.kafka_config())
+                NewTopic(
+                    self.namespace + t.name,
+                    t.partitions,
+                    self._replication,
+                    topic_configs=t.kafka_config(),
+                )
                 for t in topics
             ]
         )
@@ -107,9 +117,10 @@ class KafkaBus:
                 await asyncio.sleep(0.1)
 
     async def _auto_create(self, name: str) -> None:
-        if name not in self._known:
+        full = self.namespace + name
+        if full not in self._known:
             partitions = 1 if name.endswith(DLQ_SUFFIX) else self._default_partitions
-            await self._create([NewTopic(name, partitions, self._replication)])
+            await self._create([NewTopic(full, partitions, self._replication)])
 
     async def send(
         self,
@@ -122,7 +133,7 @@ class KafkaBus:
             raise RuntimeError("KafkaBus is not started")
         await self._auto_create(topic)
         await self._producer.send_and_wait(
-            topic,
+            self.namespace + topic,
             value,
             key=None if key is None else key.encode(),
             headers=list((headers or {}).items()),
@@ -148,7 +159,7 @@ class KafkaBus:
         return AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             client_id=f"{self._client_id}-{group}",
-            group_id=group,
+            group_id=self.namespace + group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=200,
@@ -198,7 +209,7 @@ class KafkaSubscription:
         self._task: asyncio.Task[None] | None = None
 
     async def begin(self) -> None:
-        self._consumer.subscribe([self.topic], listener=_Rebalance(self))
+        self._consumer.subscribe([self.bus.namespace + self.topic], listener=_Rebalance(self))
         await self._consumer.start()
         self._task = asyncio.create_task(self._run(), name=f"consume {self.group}/{self.topic}")
 
@@ -219,7 +230,7 @@ class KafkaSubscription:
                 if tp not in self._consumer.assignment():
                     break
                 record = Record(
-                    topic=msg.topic,
+                    topic=self.topic,
                     partition=msg.partition,
                     offset=msg.offset,
                     key=None if msg.key is None else msg.key.decode("utf-8", "replace"),

@@ -1,0 +1,108 @@
+"""An ingest service on each backend: embedded (SQLite) and distributed (Kafka + FerretDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from services.bootstrap import create_app
+from services.ingest.settings import IngestSettings
+from services.ingest.tokens import TokenRole, TokenStore
+from shared.adapters.mongo_store import MongoStorage
+from shared.ports.bus import Record
+from shared.schemas import Envelope, decode_envelope
+from shared.service import INFRA, Infrastructure
+from shared.settings import Mode
+from shared.topics import ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
+from tests.conftest import real_server
+
+PARTNER = "경북통신"
+PARTNER_SECRET = "test-only-partner-secret"
+ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
+
+
+@dataclass
+class IngestUnderTest:
+    client: TestClient  # type: ignore[type-arg]
+    infra: Infrastructure
+    settings: IngestSettings
+    tokens: dict[str, str] = field(default_factory=dict)
+    published: list[Envelope] = field(default_factory=list)  # type: ignore[type-arg]
+    dead: list[Record] = field(default_factory=list)
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def until(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(0.05)
+
+    def versions_published(self, article_id: str) -> list[int]:
+        return [
+            e.payload.article.version
+            for e in self.published
+            if e.payload.article.article_id == article_id
+        ]
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+def ingest_settings(request: pytest.FixtureRequest, tmp_path: Path) -> IngestSettings:
+    run = uuid.uuid4().hex[:10]
+    common = {
+        "data_dir": tmp_path / "data",
+        "ingest_partner_secrets": {PARTNER: PARTNER_SECRET},
+        "ingest_outbox_sweep_s": 0.5,
+        "consumer_retry_backoff_s": 0.01,
+        "consumer_max_attempts": 2,
+    }
+    if request.param == "embedded":
+        return IngestSettings(mode=Mode.EMBEDDED, **common)  # type: ignore[arg-type]
+    return IngestSettings(
+        mode=Mode.DISTRIBUTED,
+        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_namespace=f"t{run}.",
+        mongo_url=real_server("SINMUN_MONGO_URL"),
+        mongo_db_prefix=f"t{run}_",
+        **common,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def ingest(
+    ingest_settings: IngestSettings, aiohttp_client: ClientFactory
+) -> AsyncIterator[IngestUnderTest]:
+    app = create_app(ingest_settings, ["ingest"])
+    client = await aiohttp_client(app)
+    infra = app[INFRA]
+    under_test = IngestUnderTest(client, infra, ingest_settings)
+    storage = await infra.open_storage("ingest")
+    tokens = await TokenStore.open(storage)
+    for name, role in (
+        ("kang", TokenRole.REPORTER),
+        (PARTNER, TokenRole.PARTNER),
+        ("desk", TokenRole.EDITOR),
+    ):
+        under_test.tokens[name] = await tokens.create(name, role)
+
+    async def on_published(record: Record) -> None:
+        under_test.published.append(decode_envelope(record.value))
+
+    async def on_dead(record: Record) -> None:
+        under_test.dead.append(record)
+
+    await infra.consume(ARTICLES_PUBLISHED.name, "test-observer", on_published)
+    await infra.consume(ARTICLES_SUBMITTED.dlq, "test-observer", on_dead)
+    yield under_test
+    if isinstance(storage, MongoStorage):
+        await storage.drop()
+    await storage.close()
