@@ -216,6 +216,15 @@ class LocalBus:
             )
         )
 
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """The next offset of each partition (the records appended so far), as Kafka reports it."""
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT partition, next_offset FROM partitions WHERE topic = ?", (topic,)
+            ).fetchall()
+        )
+        return {int(p): int(n) for p, n in rows}
+
     async def ping(self) -> bool:
         try:
             await self._db.read(lambda c: c.execute("SELECT 1").fetchone())

@@ -1,0 +1,72 @@
+"""Exactly one ArticlePublished per stored version, even when publishing is cut short."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from services.ingest.outbox import OutboxRelay
+from services.ingest.store import ArticleStore
+from services.ingest.submissions import Ingestor
+from shared.adapters.local_bus import LocalBus
+from shared.adapters.sqlite_store import SqliteStorage
+from shared.ports.bus import Record
+from shared.schemas import ArticleSubmission, Envelope
+from shared.settings import DEFAULT_SECTIONS
+from shared.topics import ARTICLES_PUBLISHED
+
+DATA = Path(__file__).parents[2] / "data"
+
+
+class DiesBeforePublishing(LocalBus):
+    """A bus whose publish never happens: the process 'dies' right after storing."""
+
+    async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
+        raise ConnectionResetError("process killed between storing and publishing")
+
+    async def send(
+        self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes] | None = None
+    ) -> None:
+        raise ConnectionResetError("process killed between storing and publishing")
+
+
+async def published_records(bus: LocalBus) -> list[Record]:
+    records: list[Record] = []
+    for partition in range(ARTICLES_PUBLISHED.partitions):
+        records += await bus.fetch("audit", ARTICLES_PUBLISHED.name, partition)
+    return records
+
+
+async def test_a_version_stored_but_not_published_is_published_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
+    await storage.open()
+    store = await ArticleStore.open(storage)
+    dying = DiesBeforePublishing(tmp_path / "bus.sqlite3")
+    await dying.start()
+    await dying.ensure_topics([ARTICLES_PUBLISHED])
+    seed = ArticleSubmission.model_validate_json((DATA / "seed_article.json").read_text("utf-8"))
+
+    receipt = await Ingestor(store, OutboxRelay(store, dying), DEFAULT_SECTIONS).submit(seed)
+    story = await store.story(receipt.article_id)
+    assert story is not None and len(story.outbox) == 1  # stored, with its event waiting
+    await dying.stop()
+
+    bus = LocalBus(tmp_path / "bus.sqlite3")  # the restarted process
+    await bus.start()
+    assert await published_records(bus) == []
+    relay = OutboxRelay(store, bus)
+    assert await relay.flush_all() == 1
+    assert await relay.flush_all() == 0  # nothing left: no second publication
+    records = await published_records(bus)
+    assert len(records) == 1
+    event = json.loads(records[0].value)
+    assert event["event_id"] == json.loads(story.outbox[0])["event_id"]
+    assert (event["type"], event["payload"]["article"]["version"]) == ("ArticlePublished", 1)
+    stored = await store.story(receipt.article_id)
+    assert stored is not None and stored.outbox == ()
+    await bus.stop()
+    await storage.close()
