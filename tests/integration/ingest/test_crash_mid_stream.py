@@ -1,4 +1,4 @@
-"""Killing ingest (SIGKILL) in the middle of 2,000 partner submissions loses and duplicates nothing."""
+"""SIGKILL of ingest in the middle of 2,000 partner submissions loses and duplicates nothing."""
 
 from __future__ import annotations
 
