@@ -9,7 +9,7 @@ test:  ## install everything, start Kafka/FerretDB/OpenSearch, lint, type-check,
 	bash deploy/local/test.sh
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy shared services tests
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy shared services tests bench
 
 schemas:  ## regenerate docs/schemas and docs/asyncapi.yaml from the models
 	.venv/bin/sinmun schemas export

@@ -8,6 +8,7 @@ local_dir="$root/deploy/local"
 servers=(kafka ferretdb opensearch)
 
 bash "$local_dir/python-env.sh" --dev
+bash "$local_dir/system-packages.sh"
 
 started=()
 stop_started() {
@@ -26,7 +27,7 @@ export SINMUN_REQUIRE_REAL_SERVERS=1
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy shared services tests
+.venv/bin/mypy shared services tests bench
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -26,12 +26,12 @@ class OutboxRelay:
         self._bus = bus
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def flush(self, article_id: str) -> None:
-        """Publish the story's pending events, oldest first."""
+    async def flush(self, article_id: str, known: Story | None = None) -> None:
+        """Publish the story's pending events, oldest first (`known`: the story just saved)."""
         lock = self._locks.setdefault(article_id, asyncio.Lock())
         async with lock:
-            for _ in range(5):
-                story = await self._store.story(article_id)
+            for attempt in range(5):
+                story = known if (attempt == 0 and known) else await self._store.story(article_id)
                 if story is None or not story.outbox:
                     break
                 await self._publish(story)

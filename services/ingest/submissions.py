@@ -123,7 +123,7 @@ class Ingestor:
             )
             if await self._store.save(current, story):
                 try:
-                    await self._relay.flush(story.article.article_id)
+                    await self._relay.flush(story.article.article_id, story)
                 except Exception as exc:  # stored; the relay's sweep publishes it later
                     log.warning("publish_deferred", article_id=receipt.article_id, error=repr(exc))
                 return receipt

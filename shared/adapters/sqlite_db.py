@@ -1,8 +1,9 @@
 """An asyncio front for one SQLite file: one writer thread, one reader thread, WAL.
 
-Every write runs as one whole function in the writer thread inside one transaction, so no
-two coroutines interleave statements and SQLite never sees two writers. Reads run on their
-own connection, concurrent with writes thanks to WAL.
+Every write is one whole function run in the writer thread, so no two coroutines interleave
+statements and SQLite never sees two writers. Writes that arrive while a commit is under way
+are grouped into the next transaction (group commit), each in its own savepoint, so one
+failing write rolls back alone. Reads run on their own connection, beside writes (WAL).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+Write = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
 class SqliteDatabase:
@@ -24,6 +26,8 @@ class SqliteDatabase:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-r-{path.stem}")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
+        self._queued: list[Write] = []
+        self._committing = False
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -46,22 +50,59 @@ class SqliteDatabase:
         self._rconn = await loop.run_in_executor(self._reader, self._connect)
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` in one IMMEDIATE transaction on the writer connection."""
-        conn = self._wconn
-        if conn is None:
+        """Run `fn` atomically on the writer connection; returns once it is committed."""
+        if self._wconn is None:
             raise RuntimeError(f"{self.path} is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((fn, future))
+        if not self._committing:
+            self._commit_next()
+        return await future
 
-        def run() -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+    def _commit_next(self) -> None:
+        batch, self._queued = self._queued, []
+        if not batch:
+            self._committing = False
+            return
+        self._committing = True
+        loop = asyncio.get_running_loop()
+        job = loop.run_in_executor(self._writer, self._run_batch, batch)
+        job.add_done_callback(lambda done: self._settle(batch, done))
 
-        return await asyncio.get_running_loop().run_in_executor(self._writer, run)
+    def _run_batch(self, batch: list[Write]) -> list[tuple[bool, Any]]:
+        conn = self._wconn
+        assert conn is not None
+        outcomes: list[tuple[bool, Any]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for fn, _ in batch:
+                conn.execute("SAVEPOINT one_write")
+                try:
+                    outcomes.append((True, fn(conn)))
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO one_write")
+                    outcomes.append((False, exc))
+                conn.execute("RELEASE one_write")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return outcomes
+
+    def _settle(self, batch: list[Write], done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
+        error = done.exception()
+        for index, (_, future) in enumerate(batch):
+            if future.done():
+                continue  # its caller was cancelled; the write itself is committed
+            if error is not None:
+                future.set_exception(error)
+                continue
+            ok, value = done.result()[index]
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        self._commit_next()
 
     async def script(self, sql: str) -> None:
         """Run a multi-statement script (schema creation) outside any explicit transaction."""
