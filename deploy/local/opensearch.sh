@@ -113,6 +113,8 @@ cmd_start() {
   fi
   cmd_install
   command -v curl >/dev/null || die "curl not found"
+  # The runner only searches HTTP ports up to its built-in maximum, 9299 (no flag changes it).
+  (( PORT >= 1025 && PORT <= 9299 )) || die "SINMUN_OPENSEARCH_PORT must be 1025..9299 (the runner's limit), not $PORT"
   if port_open 127.0.0.1 "$PORT"; then
     log "warning: port $PORT is taken; the runner will move to the next free port (read from the log)"
   fi
