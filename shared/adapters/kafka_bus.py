@@ -220,8 +220,8 @@ class KafkaSubscription:
         while True:
             batches = await self._consumer.getmany(timeout_ms=500)
             async with self.batch_lock:
-                for tp, messages in batches.items():
-                    await self._handle_batch(tp, messages)
+                # Partitions are independent (order holds within one): handle them side by side.
+                await asyncio.gather(*(self._handle_batch(tp, m) for tp, m in batches.items()))
 
     async def _handle_batch(self, tp: TopicPartition, messages: list[Any]) -> None:
         done: int | None = None

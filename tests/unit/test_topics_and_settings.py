@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,8 @@ def test_the_canonical_article_stream_is_kept_forever() -> None:
 
 
 def test_defaults_run_embedded_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SINMUN_MODE", "SINMUN_PORT", "SINMUN_HOST", "SINMUN_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("SINMUN_")]:
+        monkeypatch.delenv(name)
     settings = SinmunSettings()
     assert settings.mode is Mode.EMBEDDED
     assert (settings.host, settings.port, settings.data_dir) == ("127.0.0.1", 8080, Path("data"))
