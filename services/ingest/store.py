@@ -59,10 +59,6 @@ class ArticleStore:
         doc = await self._stories.get(article_id)
         return None if doc is None else Story.from_document(doc)
 
-    async def story_by_key(self, source: str, guid: str) -> Story | None:
-        docs = await self._stories.find({"source": source, "guid": guid}, limit=1)
-        return Story.from_document(docs[0]) if docs else None
-
     async def versions(self, article_id: str) -> list[Article]:
         docs = await self._versions.find({"article_id": article_id}, sort=[("version", 1)])
         return [Article.model_validate(d["article"]) for d in docs]

@@ -17,6 +17,7 @@ from services.ingest.domain import (
     Decision,
     Outcome,
     RetractionOfUnknownStoryError,
+    article_id_for,
     decide,
     fingerprint,
 )
@@ -107,7 +108,8 @@ class Ingestor:
             )  # fmt: skip
         digest = fingerprint(clean)
         for _ in range(MAX_SAVE_ATTEMPTS):
-            current = await self._store.story_by_key(clean.source, clean.guid)
+            # The id derives from (source, guid): a primary-key read, fast on every backend.
+            current = await self._store.story(article_id_for(clean.source, clean.guid))
             decision = self._decide(current, clean)
             receipt = Receipt(
                 decision.article.article_id,
