@@ -119,11 +119,18 @@ class MongoCollection:
 
     async def compare_and_set(self, doc: Document, expected_version: int) -> bool:
         doc_id = _checked(doc)["_id"]
-        claim = f"{self._c.name}/{doc_id}/{expected_version}"
-        if self._claims is not None and not await self._claims.acquire(claim):
-            return False
+        query: dict[str, Any] = {"_id": doc_id, "version": expected_version}
+        if self._claims is not None:
+            if not await self._claims.acquire(f"{self._c.name}/{doc_id}/{expected_version}"):
+                return False
+            # Holding the claim, no other compare-and-set can move this version: check it
+            # here and replace by primary key (FerretDB scans for a filter beyond `_id`).
+            current = await self._c.find_one({"_id": doc_id}, projection={"version": True})
+            if current is None or current.get("version") != expected_version:
+                return False
+            query = {"_id": doc_id}
         try:
-            result = await self._c.replace_one({"_id": doc_id, "version": expected_version}, doc)
+            result = await self._c.replace_one(query, doc)
         except MongoDuplicateKeyError as exc:
             raise DuplicateKeyError(str(exc)) from exc
         return result.matched_count == 1

@@ -34,7 +34,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     values = {
         "SINMUN_DATA_DIR": str(tmp_path / "data"),
         "SINMUN_INGEST_PARTNER_SECRETS": json.dumps({PARTNER: PARTNER_SECRET}),
-        "SINMUN_INGEST_OUTBOX_SWEEP_S": "0.5",
+        "SINMUN_INGEST_OUTBOX_SWEEP_S": "2",
     }
     if request.param == "distributed":
         values |= {
