@@ -75,3 +75,11 @@ unset_env() {
   grep -v "^export $1=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
   mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
+
+# dispatch ARG -> runs the sourcing script's cmd_install / cmd_start / cmd_stop / cmd_status
+dispatch() {
+  case "${1:-}" in
+    install | start | stop | status) "cmd_$1" ;;
+    *) echo "usage: $0 {install|start|stop|status}" >&2; exit 2 ;;
+  esac
+}
