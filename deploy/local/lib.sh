@@ -63,17 +63,18 @@ wait_for() {
 # port_open HOST PORT -> 0 when something accepts TCP connections there
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# set_env KEY VALUE -> records a setting in .local/servers.env (replacing an older value)
-set_env() {
-  touch "$ENV_FILE"
-  grep -v "^export $1=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
-  echo "export $1=$2" >>"$ENV_FILE.tmp"
-  mv "$ENV_FILE.tmp" "$ENV_FILE"
-}
-unset_env() {
-  [[ -f "$ENV_FILE" ]] || return 0
-  grep -v "^export $1=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
-  mv "$ENV_FILE.tmp" "$ENV_FILE"
+# set_env KEY VALUE -> records a setting in .local/servers.env (replacing an older value).
+# Servers start in parallel, so every rewrite of the file happens under one lock.
+set_env() { _rewrite_env "$1" "export $1=$2"; }
+unset_env() { _rewrite_env "$1" ""; }
+_rewrite_env() {
+  (
+    flock 9
+    touch "$ENV_FILE"
+    grep -v "^export $1=" "$ENV_FILE" >"$ENV_FILE.tmp.$$" || true
+    [[ -z "$2" ]] || echo "$2" >>"$ENV_FILE.tmp.$$"
+    mv "$ENV_FILE.tmp.$$" "$ENV_FILE"
+  ) 9>"$ENV_FILE.lock"
 }
 
 # dispatch ARG -> runs the sourcing script's cmd_install / cmd_start / cmd_stop / cmd_status
