@@ -9,6 +9,7 @@ saw it already ignore it).
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 
 import structlog
 
@@ -18,6 +19,7 @@ from shared.schemas import decode_envelope
 from shared.topics import ARTICLES_PUBLISHED
 
 log = structlog.get_logger("sinmun.ingest.outbox")
+SENT_MEMORY = 100_000
 
 
 class OutboxRelay:
@@ -25,6 +27,10 @@ class OutboxRelay:
         self._store = store
         self._bus = bus
         self._locks: dict[str, asyncio.Lock] = {}
+        # Events this process already published whose outbox mark has not landed yet (the
+        # compare-and-set can lose, e.g. to a claim a killed process left on FerretDB): they
+        # are not sent again while we retry the mark.
+        self._sent: OrderedDict[str, None] = OrderedDict()
 
     async def flush(self, article_id: str, known: Story | None = None) -> None:
         """Publish the story's pending events, oldest first (`known`: the story just saved)."""
@@ -43,7 +49,13 @@ class OutboxRelay:
     async def _publish(self, story: Story) -> None:
         for raw in story.outbox:
             envelope = decode_envelope(raw)
+            event_id = str(envelope.event_id)
+            if event_id in self._sent:
+                continue
             await self._bus.publish(ARTICLES_PUBLISHED.name, story.article.article_id, envelope)
+            self._sent[event_id] = None
+            while len(self._sent) > SENT_MEMORY:
+                self._sent.popitem(last=False)
 
     async def flush_all(self) -> int:
         """Publish every story's pending events; returns how many stories had some."""

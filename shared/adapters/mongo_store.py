@@ -49,7 +49,7 @@ def _checked(doc: Document) -> Document:
     return doc
 
 
-CLAIM_TIMEOUT = timedelta(seconds=30)
+CLAIM_TIMEOUT = timedelta(seconds=10)
 
 
 class VersionClaims:
