@@ -21,7 +21,7 @@ from typing import Any
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from shared.ports.storage import (
     Document,
@@ -40,6 +40,14 @@ def _query(where: Filter | None) -> dict[str, Any]:
         return {}
     check_filter(where)
     return dict(where)
+
+
+def _duplicate_or(exc: PyMongoError) -> Exception:
+    """A unique-key clash as DuplicateKeyError: MongoDB says 11000; FerretDB, on the update
+    path, code 1 with SQLite's "UNIQUE constraint failed". Anything else stays as it is."""
+    if isinstance(exc, MongoDuplicateKeyError) or "UNIQUE constraint failed" in str(exc):
+        return DuplicateKeyError(str(exc))
+    return exc
 
 
 def _checked(doc: Document) -> Document:
@@ -90,14 +98,14 @@ class MongoCollection:
     async def insert(self, doc: Document) -> None:
         try:
             await self._c.insert_one(dict(_checked(doc)))
-        except MongoDuplicateKeyError as exc:
-            raise DuplicateKeyError(str(exc)) from exc
+        except (MongoDuplicateKeyError, OperationFailure) as exc:
+            raise _duplicate_or(exc) from exc
 
     async def put(self, doc: Document) -> None:
         try:
             await self._c.replace_one({"_id": _checked(doc)["_id"]}, doc, upsert=True)
-        except MongoDuplicateKeyError as exc:
-            raise DuplicateKeyError(str(exc)) from exc
+        except (MongoDuplicateKeyError, OperationFailure) as exc:
+            raise _duplicate_or(exc) from exc
 
     async def get(self, doc_id: str) -> Document | None:
         return await self._c.find_one({"_id": doc_id})
@@ -131,8 +139,8 @@ class MongoCollection:
             query = {"_id": doc_id}
         try:
             result = await self._c.replace_one(query, doc)
-        except MongoDuplicateKeyError as exc:
-            raise DuplicateKeyError(str(exc)) from exc
+        except (MongoDuplicateKeyError, OperationFailure) as exc:
+            raise _duplicate_or(exc) from exc
         return result.matched_count == 1
 
     async def delete(self, doc_id: str) -> bool:

@@ -105,11 +105,16 @@ async def test_unique_keys_are_enforced_by_insert_and_put(open_storage: Opener) 
         await articles.insert({**article(2), "guid": "dev-0001"})  # same (source, guid)
     with pytest.raises(DuplicateKeyError):
         await articles.put({**article(3), "guid": "dev-0001"})
+    await articles.put(article(5))
+    with pytest.raises(DuplicateKeyError):
+        await articles.put({**article(5), "guid": "dev-0001"})  # replacing into a clash
     await articles.insert({**article(4), "source": "partner-a", "guid": "dev-0001"})
     stored = await articles.get("a0001")
     assert stored is not None
     assert stored["guid"] == "dev-0001"
-    assert await articles.count() == 2
+    assert await articles.count() == 3
+    survivor = await articles.get("a0005")
+    assert survivor is not None and survivor["guid"] == "dev-0005"  # the failed put changed nothing
 
 
 async def test_compare_and_set_lets_exactly_one_writer_win_each_version(
