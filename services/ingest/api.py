@@ -11,7 +11,7 @@ from aiohttp import web
 from services.ingest.ninjs import looks_like_ninjs, ninjs_to_submission
 from services.ingest.store import ArticleStore
 from services.ingest.submissions import Ingestor, parse_submission
-from services.ingest.tokens import STAFF_ROLES, Principal, TokenStore
+from services.ingest.tokens import STAFF_ROLES, Principal, TokenRole, TokenStore
 from shared.errors import ServiceError
 from shared.schemas import ArticleStatus, TraceContext
 from shared.schemas.articles import MAX_BODY_BYTES
@@ -50,15 +50,20 @@ def _trace(request: web.Request) -> TraceContext | None:
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
+    too_large = ServiceError(
+        413, "payload_too_large", f"requests are limited to {MAX_REQUEST_BYTES} bytes"
+    )
     if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
-        raise ServiceError(
-            413, "payload_too_large", f"requests are limited to {MAX_REQUEST_BYTES} bytes"
-        )
-    raw = await request.content.read(MAX_REQUEST_BYTES + 1)
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise ServiceError(
-            413, "payload_too_large", f"requests are limited to {MAX_REQUEST_BYTES} bytes"
-        )
+        raise too_large
+    # Read the whole body (one read returns one chunk), never buffering more than the limit.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -72,7 +77,7 @@ async def submit_article(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     principal = await authenticate(request, deps)
     document = await read_json(request)
-    default_source = principal.name if principal.role == "partner" else deps.newsroom_source
+    default_source = principal.name if principal.role is TokenRole.PARTNER else deps.newsroom_source
     if looks_like_ninjs(document):
         document = ninjs_to_submission(document, default_source)
     document.setdefault("source", default_source)

@@ -137,3 +137,21 @@ async def test_html_is_sanitised_and_ninjs_is_accepted(ingest: IngestUnderTest) 
         "gyeongju",
     )
     assert article["tags"] == ["첨성대", "문화재"] and article["byline"] == "이수진 기자"
+
+
+async def test_a_large_valid_body_arriving_in_many_chunks_is_read_whole(
+    ingest: IngestUnderTest,
+) -> None:
+    body = "".join(
+        f"<p>{n}번째 문단: 포항시는 배터리 규제자유특구를 넓힌다.</p>" for n in range(4000)
+    )
+    response = await ingest.client.post(
+        "/api/articles",
+        json={**seed(), "guid": "long-1", "body_html": body},
+        headers=ingest.auth("kang"),
+    )
+    assert response.status == 201, await response.text()
+    stored = await (
+        await ingest.client.get(f"/api/articles/{(await response.json())['article_id']}")
+    ).json()
+    assert stored["body_html"].count("<p>") == 4000
