@@ -6,6 +6,9 @@ Measures, on one backend: (1) raw inserts of stored-article-sized documents into
 port, (2) articles/s through `POST /api/articles` (8 concurrent clients), (3) articles/s
 through the partner topic (signed records, counted until their ArticlePublished is on
 `articles.published`), (4) submission → published latency p50/p95 on the topic path.
+Two anchors locate the cost: the same clients posting the same documents to an aiohttp
+handler that only parses the JSON and answers 201 (the ceiling of any HTTP path here), and
+`Ingestor.submit` called directly by 8 tasks (the pipeline without HTTP).
 Appends a result table to docs/benchmarks.md.
 """
 
@@ -21,11 +24,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from services.bootstrap import create_app, open_storage
+from services.ingest.api import DEPS
 from services.ingest.settings import IngestSettings
+from services.ingest.submissions import parse_submission
 from services.ingest.tokens import TokenRole, TokenStore
 from shared.ports.bus import Record
 from shared.service import INFRA
@@ -72,6 +77,36 @@ async def raw_store_rate(settings: IngestSettings, n: int) -> float:
     elapsed = time.perf_counter() - started
     await storage.close()
     return n / elapsed
+
+
+async def hello_rate(n: int) -> float:
+    async def accept(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response({"article_id": "0", "version": 1}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/articles", accept)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        return await http_rate(server, "-", n)
+    finally:
+        await server.close()
+
+
+async def pipeline_rate(server: TestServer, n: int, workers: int = 8) -> float:
+    ingestor = server.app[DEPS].ingestor
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while not queue.empty():
+            await ingestor.submit(parse_submission(story("direct", queue.get_nowait())))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return n / (time.perf_counter() - started)
 
 
 async def http_rate(server: TestServer, token: str, n: int, clients: int = 8) -> float:
@@ -127,6 +162,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = settings_for(backend, Path(tmp))
         raw = await raw_store_rate(settings, n)
+        hello = await hello_rate(n)
         server = TestServer(create_app(settings, ["ingest"]))
         await server.start_server()
         try:
@@ -134,6 +170,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
             token = await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
             await storage.close()
             http = await http_rate(server, token, n)
+            pipeline = await pipeline_rate(server, n)
             topic, latencies = await topic_rate(server, n)
         finally:
             await server.close()
@@ -142,6 +179,8 @@ async def run(backend: str, n: int) -> dict[str, Any]:
         "backend": backend,
         "n": n,
         "raw": raw,
+        "hello": hello,
+        "pipeline": pipeline,
         "http": http,
         "topic": topic,
         "p50_ms": statistics.median(latencies) * 1000,
@@ -156,8 +195,12 @@ def report(results: dict[str, Any], command: str) -> str:
         f"Command: `{command}`\n\n"
         "| measure | value | vs raw store inserts |\n|---|---|---|\n"
         f"| raw store inserts | {r['raw']:.0f} docs/s | 100% |\n"
+        f"| anchor: parse-JSON-and-201 aiohttp handler (8 clients) | {r['hello']:.0f} req/s | "
+        f"{100 * r['hello'] / r['raw']:.0f}% |\n"
+        f"| `Ingestor.submit` without HTTP (8 tasks) | {r['pipeline']:.0f} articles/s | "
+        f"{100 * r['pipeline'] / r['raw']:.0f}% |\n"
         f"| HTTP `POST /api/articles` (8 clients) | {r['http']:.0f} articles/s | "
-        f"{100 * r['http'] / r['raw']:.0f}% |\n"
+        f"{100 * r['http'] / r['raw']:.0f}% ({100 * r['http'] / r['hello']:.0f}% of the anchor) |\n"
         f"| partner topic → `articles.published` | {r['topic']:.0f} articles/s | "
         f"{100 * r['topic'] / r['raw']:.0f}% |\n"
         f"| submission → published latency (topic) | p50 {r['p50_ms']:.1f} ms, "

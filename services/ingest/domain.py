@@ -52,9 +52,11 @@ def decide(
     current_fingerprint: str | None,
     submission: ArticleSubmission,
     now: datetime,
+    digest: str | None = None,
 ) -> Decision:
-    """What a (clean) submission does to the story it names."""
-    digest = fingerprint(submission)
+    """What a (clean) submission does to the story it names (`digest`: its fingerprint,
+    when the caller has it already)."""
+    digest = digest or fingerprint(submission)
     if current is None:
         if submission.status is ArticleStatus.RETRACTED:
             raise RetractionOfUnknownStoryError(f"{submission.source}:{submission.guid}")

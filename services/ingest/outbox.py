@@ -9,13 +9,14 @@ saw it already ignore it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections import OrderedDict
 
 import structlog
 
 from services.ingest.store import ArticleStore, Story
-from shared.ports.bus import EventBus
-from shared.schemas import decode_envelope
+from shared.ports.bus import EventBus, stored_envelope_headers
 from shared.topics import ARTICLES_PUBLISHED
 
 log = structlog.get_logger("sinmun.ingest.outbox")
@@ -31,6 +32,11 @@ class OutboxRelay:
         # compare-and-set can lose, e.g. to a claim a killed process left on FerretDB): they
         # are not sent again while we retry the mark.
         self._sent: OrderedDict[str, None] = OrderedDict()
+        self._sweep_now = asyncio.Event()
+
+    def request_sweep(self) -> None:
+        """Sweep at once (a publish failed) instead of at the next interval."""
+        self._sweep_now.set()
 
     async def flush(self, article_id: str, known: Story | None = None) -> None:
         """Publish the story's pending events, oldest first (`known`: the story just saved)."""
@@ -48,11 +54,16 @@ class OutboxRelay:
 
     async def _publish(self, story: Story) -> None:
         for raw in story.outbox:
-            envelope = decode_envelope(raw)
-            event_id = str(envelope.event_id)
+            envelope = json.loads(raw)
+            event_id = envelope["event_id"]
             if event_id in self._sent:
                 continue
-            await self._bus.publish(ARTICLES_PUBLISHED.name, story.article.article_id, envelope)
+            await self._bus.send(
+                ARTICLES_PUBLISHED.name,
+                story.article.article_id,
+                raw.encode(),
+                stored_envelope_headers(envelope),
+            )
             self._sent[event_id] = None
             while len(self._sent) > SENT_MEMORY:
                 self._sent.popitem(last=False)
@@ -64,9 +75,11 @@ class OutboxRelay:
             await self.flush(story.article.article_id)
         return len(pending)
 
-    async def run(self, interval_s: float = 5.0) -> None:
-        """Sweep for leftovers forever (events whose publish failed or was cut short)."""
+    async def run(self, interval_s: float = 30.0) -> None:
+        """Sweep for leftovers forever (events whose publish failed or was cut short): at
+        start, when asked, and every `interval_s`."""
         while True:
+            self._sweep_now.clear()
             try:
                 count = await self.flush_all()
             except Exception as exc:  # the bus or store is down: try again next sweep
@@ -74,4 +87,8 @@ class OutboxRelay:
             else:
                 if count:
                     log.info("outbox_sweep", stories=count)
-            await asyncio.sleep(interval_s)
+            # At most one sweep a second however often it is asked for (the bus may be down).
+            await asyncio.sleep(min(1.0, interval_s))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, interval_s - 1.0)):
+                    await self._sweep_now.wait()

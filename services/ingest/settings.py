@@ -19,5 +19,8 @@ class IngestSettings(SinmunSettings):
         default="newsroom", description="the `source` of the paper's own submissions"
     )
     ingest_outbox_sweep_s: float = Field(
-        default=5.0, gt=0, description="how often unpublished events are looked for"
+        default=30.0,
+        gt=0,
+        description="how often unpublished events are looked for (also at once after a failed "
+        "publish, and at start)",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError, IndexSpec
@@ -19,6 +20,11 @@ class Story:
     revision: int
     outbox: tuple[str, ...] = field(default_factory=tuple)
 
+    @cached_property
+    def article_json(self) -> dict[str, Any]:
+        """The article as stored (dumped once, shared by the story and version documents)."""
+        return self.article.model_dump(mode="json")
+
     def document(self) -> dict[str, Any]:
         return {
             "_id": self.article.article_id,
@@ -26,7 +32,7 @@ class Story:
             "guid": self.article.guid,
             "version": self.revision,
             "fingerprint": self.fingerprint,
-            "article": self.article.model_dump(mode="json"),
+            "article": self.article_json,
             "outbox": list(self.outbox),
             "outbox_pending": bool(self.outbox),
         }
@@ -76,7 +82,7 @@ class ArticleStore:
                 "_id": f"{article.article_id}:{article.version:06d}",
                 "article_id": article.article_id,
                 "version": article.version,
-                "article": article.model_dump(mode="json"),
+                "article": story.article_json,
             }
         )
         if previous is None:
@@ -94,5 +100,10 @@ class ArticleStore:
     async def mark_published(self, story: Story, published: int) -> bool:
         """Drop the first `published` outbox entries (compare-and-set on the revision)."""
         remaining = story.outbox[published:]
-        updated = Story(story.article, story.fingerprint, story.revision + 1, remaining)
-        return await self._stories.compare_and_set(updated.document(), story.revision)
+        updated = {
+            **story.document(),
+            "version": story.revision + 1,
+            "outbox": list(remaining),
+            "outbox_pending": bool(remaining),
+        }
+        return await self._stories.compare_and_set(updated, story.revision)

@@ -110,7 +110,7 @@ class Ingestor:
         for _ in range(MAX_SAVE_ATTEMPTS):
             # The id derives from (source, guid): a primary-key read, fast on every backend.
             current = await self._store.story(article_id_for(clean.source, clean.guid))
-            decision = self._decide(current, clean)
+            decision = self._decide(current, clean, digest)
             receipt = Receipt(
                 decision.article.article_id,
                 decision.article.version,
@@ -128,16 +128,18 @@ class Ingestor:
                     await self._relay.flush(story.article.article_id, story)
                 except Exception as exc:  # stored; the relay's sweep publishes it later
                     log.warning("publish_deferred", article_id=receipt.article_id, error=repr(exc))
+                    self._relay.request_sweep()
                 return receipt
         raise ServiceError(409, "conflict", "the story is being changed concurrently; try again")
 
-    def _decide(self, current: Story | None, clean: ArticleSubmission) -> Decision:
+    def _decide(self, current: Story | None, clean: ArticleSubmission, digest: str) -> Decision:
         try:
             return decide(
                 current.article if current else None,
                 current.fingerprint if current else None,
                 clean,
                 self._clock(),
+                digest,
             )
         except RetractionOfUnknownStoryError as exc:
             raise ServiceError(

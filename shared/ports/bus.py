@@ -116,11 +116,27 @@ class EventBus(Protocol):
 
 def envelope_headers(envelope: Envelope[Any]) -> dict[str, bytes]:
     """Headers that let a consumer route or trace a record without parsing its value."""
+    trace = envelope.trace.traceparent if envelope.trace is not None else None
+    return _headers(envelope.type, envelope.schema_version, str(envelope.event_id), trace)
+
+
+def stored_envelope_headers(envelope: Mapping[str, Any]) -> dict[str, bytes]:
+    """`envelope_headers` for an envelope this service serialised itself (e.g. in an outbox),
+    read as plain JSON: no second validation of a payload that was valid when stored."""
+    trace = envelope.get("trace") or {}
+    return _headers(
+        envelope["type"], envelope["schema_version"], envelope["event_id"], trace.get("traceparent")
+    )
+
+
+def _headers(
+    event_type: str, schema_version: int, event_id: str, traceparent: str | None
+) -> dict[str, bytes]:
     headers = {
-        "sinmun-event-type": envelope.type.encode(),
-        "sinmun-schema-version": str(envelope.schema_version).encode(),
-        "sinmun-event-id": str(envelope.event_id).encode(),
+        "sinmun-event-type": event_type.encode(),
+        "sinmun-schema-version": str(schema_version).encode(),
+        "sinmun-event-id": event_id.encode(),
     }
-    if envelope.trace is not None:
-        headers["traceparent"] = envelope.trace.traceparent.encode()
+    if traceparent is not None:
+        headers["traceparent"] = traceparent.encode()
     return headers

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from shared.ports.bus import envelope_headers, stored_envelope_headers
 from shared.schemas import (
     Article,
     ArticlePublished,
@@ -106,3 +107,12 @@ def test_a_trace_context_exposes_its_trace_id() -> None:
 def test_member_nicknames_are_bounded() -> None:
     with pytest.raises(ValidationError):
         MemberJoined(member_id="m1", nickname="가", joined_at=datetime.now(UTC))
+
+
+@pytest.mark.parametrize("trace", [None, TraceContext.new()])
+def test_headers_read_from_a_stored_envelope_equal_the_model_s(trace: TraceContext | None) -> None:
+    event = MemberJoined(member_id="m1", nickname="포항사람", joined_at=datetime.now(UTC))
+    envelope = Envelope.wrap(event, "boards", trace)
+    stored = json.loads(envelope.model_dump_json())
+    assert stored_envelope_headers(stored) == envelope_headers(envelope)
+    assert ("traceparent" in envelope_headers(envelope)) is (trace is not None)

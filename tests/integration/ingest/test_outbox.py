@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,3 +72,51 @@ async def test_a_version_stored_but_not_published_is_published_once_after_restar
     assert stored is not None and stored.outbox == ()
     await bus.stop()
     await storage.close()
+
+
+class FailsOnce(LocalBus):
+    """A bus whose first send fails (a broker blip), then works."""
+
+    failed = False
+
+    async def send(
+        self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes] | None = None
+    ) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionResetError("broker blip")
+        await super().send(topic, key, value, headers)
+
+
+async def test_a_failed_publish_is_retried_at_once_not_at_the_next_interval(
+    tmp_path: Path,
+) -> None:
+    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
+    await storage.open()
+    store = await ArticleStore.open(storage)
+    bus = FailsOnce(tmp_path / "bus.sqlite3")
+    await bus.start()
+    await bus.ensure_topics([ARTICLES_PUBLISHED])
+    relay = OutboxRelay(store, bus)
+    sweeper = asyncio.create_task(relay.run(interval_s=3600))
+    seed = ArticleSubmission.model_validate_json((DATA / "seed_article.json").read_text("utf-8"))
+    appended = bus.wakeup(ARTICLES_PUBLISHED.name)
+    try:
+        receipt = await Ingestor(store, relay, DEFAULT_SECTIONS).submit(seed)
+        assert bus.failed
+        assert await published_records(bus) == []
+        async with asyncio.timeout(10):  # an hour-long interval: only the request can do it
+            await appended.wait()
+        records = await published_records(bus)
+        assert len(records) == 1
+        assert records[0].header("sinmun-event-type") == "ArticlePublished"
+        event_id = json.loads(records[0].value)["event_id"]
+        assert records[0].header("sinmun-event-id") == event_id
+        stored = await store.story(receipt.article_id)
+        assert stored is not None and stored.outbox == ()
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await bus.stop()
+        await storage.close()
