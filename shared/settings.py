@@ -66,6 +66,9 @@ class SinmunSettings(BaseSettings):
         default=SearchEngine.LOCAL, description="local | opensearch | elasticsearch"
     )
     search_url: str = Field(default="http://127.0.0.1:9200", description="search engine URL")
+    search_index_prefix: str = Field(
+        default="", description="prefix of the engine's index and alias names (papers sharing one)"
+    )
     sections: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SECTIONS),
         description="the paper's sections as JSON {slug: name}, in menu order",

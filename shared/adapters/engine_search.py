@@ -1,0 +1,245 @@
+"""SearchIndex on Elasticsearch or OpenSearch: versioned indexes behind an alias, BM25.
+
+Two analysis profiles share one query shape:
+- `tokens` (default): the search service's Korean tokens, split on whitespace — the same
+  tokens the embedded index stores, so both rank alike;
+- `nori`: the engine analyses the raw text itself with nori (`mixed` decompounding at index
+  time, `discard` at query time, a user dictionary of local proper nouns).
+Writes use external versions, so the engine itself refuses an older version; a retraction is
+a tombstone document at its version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from typing import Any
+
+from shared.adapters.engine_client import EngineClient, VersionConflictError
+from shared.ports.search import (
+    FIELD_WEIGHTS,
+    MAX_PAGE_SIZE,
+    STORED_FIELDS,
+    IndexDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    SortOrder,
+)
+
+PROFILES = ("tokens", "nori")
+
+
+def _settings(profile: str, user_words: Sequence[str]) -> dict[str, Any]:
+    analysis: dict[str, Any] = {
+        "analyzer": {
+            "tokens": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}
+        }
+    }
+    if profile == "nori":
+        tokenizer = {"type": "nori_tokenizer", "user_dictionary_rules": list(user_words)}
+        analysis["tokenizer"] = {
+            "nori_mixed": {**tokenizer, "decompound_mode": "mixed"},
+            "nori_discard": {**tokenizer, "decompound_mode": "discard"},
+        }
+        filters = ["nori_part_of_speech", "nori_readingform", "lowercase"]
+        analysis["analyzer"].update(
+            {
+                "nori_index": {"type": "custom", "tokenizer": "nori_mixed", "filter": filters},
+                "nori_query": {"type": "custom", "tokenizer": "nori_discard", "filter": filters},
+            }
+        )
+    return {"number_of_shards": 1, "number_of_replicas": 0, "analysis": analysis}
+
+
+def _mappings(profile: str) -> dict[str, Any]:
+    raw: dict[str, Any] = {"type": "text", "index": False}
+    if profile == "nori":
+        raw = {"type": "text", "analyzer": "nori_index", "search_analyzer": "nori_query"}
+    properties: dict[str, Any] = {
+        "article_id": {"type": "keyword"},
+        "version": {"type": "long"},
+        "live": {"type": "boolean"},
+        "section": {"type": "keyword"},
+        "byline": {"type": "keyword"},
+        "published_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+    }
+    for name in FIELD_WEIGHTS:
+        properties[name] = raw
+        properties[f"{name}_t"] = {"type": "text", "analyzer": "tokens"}
+        properties[f"{name}_c"] = {"type": "text", "analyzer": "tokens"}
+    return {"dynamic": "strict", "properties": properties}
+
+
+def _fields(suffix: str) -> list[str]:
+    return [f"{name}{suffix}^{weight:g}" for name, weight in FIELD_WEIGHTS.items()]
+
+
+def build_query(query: SearchQuery, profile: str = "tokens") -> dict[str, Any]:
+    """The engine's query DSL for a parsed query (never query-string syntax)."""
+    filters: list[dict[str, Any]] = [{"term": {"live": True}}]
+    if query.section:
+        filters.append({"term": {"section": query.section}})
+    if query.byline:
+        filters.append({"term": {"byline": query.byline}})
+    if query.published_from or query.published_to:
+        bounds: dict[str, str] = {}
+        if query.published_from:
+            bounds["gte"] = query.published_from.astimezone(UTC).isoformat()
+        if query.published_to:
+            bounds["lt"] = query.published_to.astimezone(UTC).isoformat()
+        filters.append({"range": {"published_at": bounds}})
+    must: list[dict[str, Any]] = []
+    should: list[dict[str, Any]] = []
+    if profile == "nori":
+        must = [
+            {"multi_match": {"query": text, "type": "phrase", "fields": _fields("")}}
+            for text in query.phrase_texts
+        ]
+        should.append(
+            {"multi_match": {"query": query.text, "type": "most_fields", "fields": _fields("")}}
+        )
+    else:
+        must = [
+            {"multi_match": {"query": " ".join(p), "type": "phrase", "fields": _fields("_t")}}
+            for p in query.phrases
+            if p
+        ]
+        if query.terms:
+            should.append(
+                {"multi_match": {"query": " ".join(query.terms), "type": "most_fields",
+                                 "fields": _fields("_t")}}
+            )  # fmt: skip
+        if query.compounds:
+            should.append(
+                {"multi_match": {"query": " ".join(query.compounds), "type": "most_fields",
+                                 "fields": _fields("_c")}}
+            )  # fmt: skip
+    boolean: dict[str, Any] = {"filter": filters, "must": must, "should": should}
+    if should and not must:
+        boolean["minimum_should_match"] = 1
+    body: dict[str, Any] = {
+        "query": {"bool": boolean},
+        "from": max(0, query.offset),
+        "size": max(0, min(query.size, MAX_PAGE_SIZE)),
+        "track_total_hits": True,
+        "_source": list(STORED_FIELDS),
+        "aggs": {
+            "section": {"terms": {"field": "section", "size": 50}},
+            "month": {
+                "date_histogram": {
+                    "field": "published_at", "calendar_interval": "month", "format": "yyyy-MM",
+                    "time_zone": "+09:00", "min_doc_count": 1,
+                }
+            },
+        },
+    }  # fmt: skip
+    if query.sort is SortOrder.LATEST:
+        body["sort"] = [{"published_at": "desc"}, {"article_id": "asc"}]
+    else:
+        body["sort"] = ["_score", {"article_id": "asc"}]
+    return body
+
+
+class EngineSearchIndex:
+    def __init__(
+        self,
+        client: EngineClient,
+        alias: str = "sinmun-articles",
+        profile: str = "tokens",
+        user_words: Sequence[str] = (),
+    ) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown analysis profile {profile!r}; one of {PROFILES}")
+        self._client = client
+        self._alias = alias
+        self._profile = profile
+        self._user_words = list(user_words)
+
+    def physical(self, generation: str) -> str:
+        return f"{self._alias}-v{generation}"
+
+    async def ensure(self) -> None:
+        if not await self._client.alias_targets(self._alias):
+            await self.create_generation("1")
+            await self.activate("1")
+
+    async def generation(self) -> str | None:
+        targets = await self._client.alias_targets(self._alias)
+        return targets[0].rsplit("-v", 1)[1] if targets else None
+
+    async def create_generation(self, generation: str) -> None:
+        body = {
+            "settings": _settings(self._profile, self._user_words),
+            "mappings": _mappings(self._profile),
+        }
+        await self._client.create_index(self.physical(generation), body)
+
+    async def activate(self, generation: str) -> None:
+        """Move the alias to `generation` in one atomic alias update."""
+        target = self.physical(generation)
+        actions: list[Mapping[str, Any]] = [
+            {"remove": {"index": old, "alias": self._alias}}
+            for old in await self._client.alias_targets(self._alias)
+            if old != target
+        ]
+        actions.append({"add": {"index": target, "alias": self._alias}})
+        await self._client.update_aliases(actions)
+
+    async def drop_generation(self, generation: str) -> None:
+        await self._client.delete_index(self.physical(generation))
+
+    def _target(self, generation: str | None) -> str:
+        return self.physical(generation) if generation else self._alias
+
+    async def upsert(self, doc: IndexDocument, generation: str | None = None) -> bool:
+        document = {key: doc.fields.get(key) for key in doc.fields}
+        document.update({"article_id": doc.doc_id, "version": doc.version, "live": True})
+        try:
+            await self._client.index(
+                self._target(generation), doc.doc_id, document, doc.version, generation is None
+            )
+        except VersionConflictError:
+            return False
+        return True
+
+    async def retract(self, doc_id: str, version: int, generation: str | None = None) -> bool:
+        tombstone = {"article_id": doc_id, "version": version, "live": False}
+        try:
+            await self._client.index(
+                self._target(generation), doc_id, tombstone, version, generation is None
+            )
+        except VersionConflictError:
+            return False
+        return True
+
+    async def refresh(self) -> None:
+        await self._client.refresh(self._alias)
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        if not (query.terms or query.phrases or query.compounds or self._profile == "nori"):
+            return SearchResults(0, [], {"section": {}, "month": {}})
+        result = await self._client.search(self._alias, build_query(query, self._profile))
+        hits = [
+            SearchHit(h["_id"], float(h.get("_score") or 0.0), h.get("_source", {}))
+            for h in result["hits"]["hits"]
+        ]
+        aggregations = result.get("aggregations", {})
+        facets = {
+            name: {
+                str(bucket.get("key_as_string", bucket["key"])): int(bucket["doc_count"])
+                for bucket in aggregations.get(name, {}).get("buckets", [])
+            }
+            for name in ("section", "month")
+        }
+        return SearchResults(int(result["hits"]["total"]["value"]), hits, facets)
+
+    async def count(self, generation: str | None = None) -> int:
+        return await self._client.count(self._target(generation), {"term": {"live": True}})
+
+    async def ping(self) -> bool:
+        return await self._client.ping()
+
+    async def close(self) -> None:
+        await self._client.close()

@@ -1,0 +1,108 @@
+"""Ingest and search together on each backend: embedded, and Kafka + FerretDB + OpenSearch."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from services.bootstrap import create_app
+from services.ingest.settings import IngestSettings
+from services.ingest.tokens import TokenRole, TokenStore
+from shared.adapters.engine_client import engine_client
+from shared.adapters.mongo_store import MongoStorage
+from shared.service import INFRA
+from shared.settings import Mode, SearchEngine
+from tests.conftest import real_server
+
+DATA = Path(__file__).parents[2] / "data"
+ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
+
+
+def corpus() -> list[dict[str, Any]]:
+    """The corpus articles, all as the newsroom's own (the test's token is a reporter's)."""
+    lines = (DATA / "articles.jsonl").read_text("utf-8").splitlines()
+    return [{**json.loads(line), "source": "newsroom"} for line in lines]
+
+
+@dataclass
+class Platform:
+    client: TestClient  # type: ignore[type-arg]
+    token: str
+
+    async def submit(self, document: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/articles", json=document, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        assert response.status in (200, 201, 202), await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+    async def search(self, **params: str) -> dict[str, Any]:
+        response = await self.client.get("/api/search", params=params)
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+    async def until_indexed(self, documents: int, timeout: float = 30.0) -> None:
+        """Wait until the index holds `documents` live articles."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.client.get("/api/search/status")
+                if (await response.json())["documents"] == documents:
+                    return
+                await asyncio.sleep(0.05)
+
+    async def until_total(self, total: int, timeout: float = 30.0, **params: str) -> dict[str, Any]:
+        """Search until `total` hits are found (publishing is asynchronous)."""
+        async with asyncio.timeout(timeout):
+            # Polling is the point: the reader's view of an asynchronous projection.
+            while (body := await self.search(**params))["total"] != total:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        return body
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+def platform_settings(request: pytest.FixtureRequest, tmp_path: Path) -> IngestSettings:
+    common: dict[str, Any] = {"data_dir": tmp_path / "data", "consumer_retry_backoff_s": 0.01}
+    if request.param == "embedded":
+        return IngestSettings(mode=Mode.EMBEDDED, **common)
+    run = uuid.uuid4().hex[:10]
+    return IngestSettings(
+        mode=Mode.DISTRIBUTED,
+        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_namespace=f"t{run}.",
+        mongo_url=real_server("SINMUN_MONGO_URL"),
+        mongo_db_prefix=f"t{run}_",
+        search_engine=SearchEngine.OPENSEARCH,
+        search_url=real_server("SINMUN_SEARCH_URL"),
+        search_index_prefix=f"t{run}-",
+        **common,
+    )
+
+
+@pytest.fixture
+async def platform(
+    platform_settings: IngestSettings, aiohttp_client: ClientFactory
+) -> AsyncIterator[Platform]:
+    app = create_app(platform_settings, ["ingest", "search"])
+    client = await aiohttp_client(app)
+    infra = app[INFRA]
+    storage = await infra.open_storage("ingest")
+    token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
+    yield Platform(client, token)
+    if platform_settings.search_engine is SearchEngine.OPENSEARCH:
+        client = engine_client("opensearch", platform_settings.search_url)
+        await client.delete_index(f"{platform_settings.search_index_prefix}sinmun-articles-v*")
+        await client.close()
+    if isinstance(storage, MongoStorage):
+        await storage.drop()
+    await storage.close()
