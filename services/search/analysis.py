@@ -116,7 +116,21 @@ class KiwiAnalyzer:
     def _analyze(self, text: str, for_query: bool) -> Analyzed:
         parts: list[str] = []
         compounds: list[str] = []
-        for form, tag, _start, _end in self._tokens(text):
+        previous_end, previous_noun = -1, False
+        for form, tag, start, end in self._tokens(text):
+            attached = previous_noun and start == previous_end and bool(parts)
+            previous_end, previous_noun = end, tag in NOUN_TAGS
+            if tag == "XSN" and attached:
+                # A suffix Kiwi split off (포항+시, 특+별 in 특별재생사업): a one-syllable base
+                # was a misreading and becomes one word; a longer base stays a part of its own.
+                if len(parts[-1]) == 1:
+                    parts[-1] += _normal(form)
+                else:
+                    compounds.append(parts[-1] + _normal(form))
+                continue
+            if for_query and attached and tag in {"NNG", "NNB"} and form in SUFFIX_HEADS:
+                compounds.append(parts[-1] + form)  # 포항+시 read as two nouns: as above
+                continue
             if tag not in CONTENT_TAGS:
                 continue
             token = _normal(form)
