@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +12,14 @@ from aiohttp import web
 from services.search.analysis import Analyzer
 from services.search.queries import parse_query
 from services.search.snippets import snippet
-from shared.ports.search import SearchHit, SearchIndex, SearchQuery
+from services.search.suggest import plan, slip_distance
+from shared.errors import ServiceError
+from shared.ports.search import SearchHit, SearchIndex, SearchQuery, SuggestQuery
 from shared.web import json_response
+
+SUGGESTIONS = 8
+MAX_SUGGEST_CHARS = 50
+MAX_SLIP = 1  # keystroke edits a slip may be away from a headline
 
 
 @dataclass
@@ -57,6 +64,36 @@ async def search(request: web.Request) -> web.Response:
     return json_response(body)
 
 
+async def suggest(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    typed = unicodedata.normalize("NFC", request.query.get("q", "")).strip()
+    if not typed or len(typed) > MAX_SUGGEST_CHARS:
+        message = f"type 1 to {MAX_SUGGEST_CHARS} characters to get suggestions"
+        raise ServiceError(
+            400, "invalid_query", message, [{"field": "q", "message": message, "type": "value"}]
+        )
+    wanted = plan(typed)
+    if not wanted.prefixes:
+        return json_response({"q": typed, "suggestions": []})
+    found = await deps.index.suggest(SuggestQuery(wanted.prefixes, wanted.grams, SUGGESTIONS))
+    chosen: dict[str, SearchHit] = {}
+    for hit in found.matches:
+        chosen.setdefault(str(hit.source.get("headline")), hit)
+    slips = sorted(
+        (slip_distance(wanted.strokes, str(hit.source.get("headline"))), i, hit)
+        for i, hit in enumerate(found.candidates)
+    )
+    for distance, _, hit in slips:
+        if len(chosen) >= SUGGESTIONS or distance > MAX_SLIP:
+            break
+        chosen.setdefault(str(hit.source.get("headline")), hit)
+    suggestions = [
+        {"article_id": hit.doc_id, "headline": headline}
+        for headline, hit in list(chosen.items())[:SUGGESTIONS]
+    ]
+    return json_response({"q": typed, "suggestions": suggestions})
+
+
 async def status(request: web.Request) -> web.Response:
     """The live generation and how many articles it holds (operators, tests)."""
     index = request.app[DEPS].index
@@ -65,4 +102,5 @@ async def status(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/search", search)
+    app.router.add_get("/api/search/suggest", suggest)
     app.router.add_get("/api/search/status", status)

@@ -8,7 +8,8 @@ import re
 import nh3
 
 from services.search.analysis import Analyzer
-from shared.ports.search import FIELD_WEIGHTS, IndexDocument
+from services.search.suggest import jamo_grams, suggest_keys
+from shared.ports.search import FIELD_WEIGHTS, SUGGEST_GRAMS, SUGGEST_KEYS, IndexDocument
 from shared.schemas import Article
 
 BLOCK_END = re.compile(r"</(p|h[2-4]|li|blockquote|figcaption|tr|td|th|caption)>|<br\s*/?>", re.I)
@@ -46,4 +47,6 @@ def index_document(article: Article, analyzer: Analyzer) -> IndexDocument:
         analyzed = analyzer.index(texts[name])
         fields[f"{name}_t"] = analyzed.joined()
         fields[f"{name}_c"] = analyzed.joined_compounds()
+    fields[SUGGEST_KEYS] = suggest_keys(article.headline)
+    fields[SUGGEST_GRAMS] = " ".join(jamo_grams(article.headline))
     return IndexDocument(article.article_id, article.version, fields)

@@ -20,14 +20,19 @@ from shared.ports.search import (
     FIELD_WEIGHTS,
     MAX_PAGE_SIZE,
     STORED_FIELDS,
+    SUGGEST_GRAMS,
+    SUGGEST_KEYS,
     IndexDocument,
     SearchHit,
     SearchQuery,
     SearchResults,
     SortOrder,
+    SuggestQuery,
+    SuggestResults,
 )
 
 PROFILES = ("tokens", "nori")
+MAX_SLIP_CANDIDATES = 50
 
 
 def _settings(profile: str, user_words: Sequence[str]) -> dict[str, Any]:
@@ -64,6 +69,8 @@ def _mappings(profile: str) -> dict[str, Any]:
         "byline": {"type": "keyword"},
         "published_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        SUGGEST_KEYS: {"type": "keyword"},
+        SUGGEST_GRAMS: {"type": "text", "analyzer": "tokens"},
     }
     for name in FIELD_WEIGHTS:
         properties[name] = raw
@@ -225,10 +232,7 @@ class EngineSearchIndex:
         if not (query.terms or query.phrases or query.compounds or self._profile == "nori"):
             return SearchResults(0, [], {"section": {}, "month": {}})
         result = await self._client.search(self._alias, build_query(query, self._profile))
-        hits = [
-            SearchHit(h["_id"], float(h.get("_score") or 0.0), h.get("_source", {}))
-            for h in result["hits"]["hits"]
-        ]
+        hits = self._hits(result)
         aggregations = result.get("aggregations", {})
         facets = {
             name: {
@@ -238,6 +242,36 @@ class EngineSearchIndex:
             for name in ("section", "month")
         }
         return SearchResults(int(result["hits"]["total"]["value"]), hits, facets)
+
+    async def suggest(self, query: SuggestQuery) -> SuggestResults:
+        live = {"term": {"live": True}}
+        matches: list[SearchHit] = []
+        if query.prefixes:
+            body = {
+                "query": {"bool": {"filter": [live], "minimum_should_match": 1, "should": [
+                    {"prefix": {SUGGEST_KEYS: prefix}} for prefix in query.prefixes]}},
+                "size": max(1, min(query.size, MAX_PAGE_SIZE)),
+                "sort": [{"published_at": "desc"}, {"article_id": "asc"}],
+                "_source": list(STORED_FIELDS),
+            }  # fmt: skip
+            matches = self._hits(await self._client.search(self._alias, body))
+        candidates: list[SearchHit] = []
+        if query.grams:
+            body = {
+                "query": {"bool": {"filter": [live], "must": [
+                    {"match": {SUGGEST_GRAMS: " ".join(query.grams)}}]}},
+                "size": MAX_SLIP_CANDIDATES,
+                "_source": list(STORED_FIELDS),
+            }  # fmt: skip
+            candidates = self._hits(await self._client.search(self._alias, body))
+        return SuggestResults(matches, candidates)
+
+    @staticmethod
+    def _hits(result: Mapping[str, Any]) -> list[SearchHit]:
+        return [
+            SearchHit(h["_id"], float(h.get("_score") or 0.0), h.get("_source", {}))
+            for h in result["hits"]["hits"]
+        ]
 
     async def count(self, generation: str | None = None) -> int:
         return await self._client.count(self._target(generation), {"term": {"live": True}})

@@ -18,14 +18,20 @@ from shared.adapters.sqlite_db import SqliteDatabase
 from shared.ports.search import (
     FIELD_WEIGHTS,
     MAX_PAGE_SIZE,
+    SUGGEST_GRAMS,
+    SUGGEST_KEYS,
     IndexDocument,
     SearchHit,
     SearchQuery,
     SearchResults,
     SortOrder,
+    SuggestQuery,
+    SuggestResults,
 )
 
 KST = timezone(timedelta(hours=9))
+MAX_SLIP_CANDIDATES = 50
+HIGHEST = "\U0010ffff"
 TOKEN_COLUMNS = [f"{name}_{kind}" for name in FIELD_WEIGHTS for kind in ("t", "c")]
 COLUMN_WEIGHTS = [FIELD_WEIGHTS[column.rsplit("_", 1)[0]] for column in TOKEN_COLUMNS]
 PART_COLUMNS = " ".join(c for c in TOKEN_COLUMNS if c.endswith("_t"))
@@ -77,9 +83,12 @@ class SqliteSearchIndex:
         await self._db.script(
             "CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, generation TEXT NOT NULL);"
         )
-        if await self.generation() is None:
+        live = await self.generation()
+        if live is None:
             await self.create_generation("1")
             await self.activate("1")
+        else:
+            await self.create_generation(live)  # adds tables a newer version introduced
 
     async def generation(self) -> str | None:
         row = await self._db.read(
@@ -101,6 +110,12 @@ class SqliteSearchIndex:
             f"CREATE INDEX IF NOT EXISTS docs_{generation}_published"
             f" ON docs_{generation} (live, published_at);"
             f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{generation} USING fts5({columns},"
+            " tokenize = 'unicode61 remove_diacritics 0');"
+            f"CREATE TABLE IF NOT EXISTS keys_{generation} ("
+            " doc INTEGER NOT NULL, key TEXT NOT NULL);"
+            f"CREATE INDEX IF NOT EXISTS keys_{generation}_key ON keys_{generation} (key);"
+            f"CREATE INDEX IF NOT EXISTS keys_{generation}_doc ON keys_{generation} (doc);"
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS grams_{generation} USING fts5(grams,"
             " tokenize = 'unicode61 remove_diacritics 0');"
         )
 
@@ -125,7 +140,13 @@ class SqliteSearchIndex:
     async def upsert(self, doc: IndexDocument, generation: str | None = None) -> bool:
         gen = generation or await self._active()
         fields = doc.fields
-        source = {k: fields.get(k) for k in fields if not k.endswith(("_t", "_c"))}
+        source = {
+            k: fields.get(k)
+            for k in fields
+            if not k.endswith(("_t", "_c")) and k not in (SUGGEST_KEYS, SUGGEST_GRAMS)
+        }
+        keys = [str(k) for k in fields.get(SUGGEST_KEYS) or ()]
+        grams = str(fields.get(SUGGEST_GRAMS) or "")
         row = (
             doc.doc_id, doc.version, fields.get("section"), fields.get("byline"),
             _utc(fields.get("published_at")), _month(fields.get("published_at")),
@@ -140,8 +161,7 @@ class SqliteSearchIndex:
             if current is not None and current[1] >= doc.version:
                 return False
             if current is not None:
-                conn.execute(f"DELETE FROM fts_{gen} WHERE rowid = ?", (current[0],))
-                conn.execute(f"DELETE FROM docs_{gen} WHERE rowid = ?", (current[0],))
+                _forget(conn, gen, current[0])
             cursor = conn.execute(
                 f"INSERT INTO docs_{gen} (doc_id, version, live, section, byline, published_at,"
                 " month, source) VALUES (?, ?, 1, ?, ?, ?, ?, ?)",
@@ -152,6 +172,13 @@ class SqliteSearchIndex:
                 f"INSERT INTO fts_{gen} (rowid, {', '.join(TOKEN_COLUMNS)}) "
                 f"VALUES (?, {placeholders})",
                 (cursor.lastrowid, *tokens),
+            )
+            conn.executemany(
+                f"INSERT INTO keys_{gen} (doc, key) VALUES (?, ?)",
+                [(cursor.lastrowid, key) for key in keys],
+            )
+            conn.execute(
+                f"INSERT INTO grams_{gen} (rowid, grams) VALUES (?, ?)", (cursor.lastrowid, grams)
             )
             return True
 
@@ -167,8 +194,7 @@ class SqliteSearchIndex:
             if current is not None and current[1] >= version:
                 return False
             if current is not None:
-                conn.execute(f"DELETE FROM fts_{gen} WHERE rowid = ?", (current[0],))
-                conn.execute(f"DELETE FROM docs_{gen} WHERE rowid = ?", (current[0],))
+                _forget(conn, gen, current[0])
             conn.execute(
                 f"INSERT INTO docs_{gen} (doc_id, version, live) VALUES (?, ?, 0)",
                 (doc_id, version),
@@ -182,6 +208,7 @@ class SqliteSearchIndex:
             raise ValueError(f"generation {generation} is live; activate another first")
         await self._db.script(
             f"DROP TABLE IF EXISTS fts_{generation}; DROP TABLE IF EXISTS docs_{generation};"
+            f"DROP TABLE IF EXISTS keys_{generation}; DROP TABLE IF EXISTS grams_{generation};"
         )
 
     async def refresh(self) -> None:
@@ -237,6 +264,36 @@ class SqliteSearchIndex:
 
         return await self._db.read(run)
 
+    async def suggest(self, query: SuggestQuery) -> SuggestResults:
+        gen = await self._active()
+        size = max(1, min(query.size, MAX_PAGE_SIZE))
+        ranges = " OR ".join("(k.key >= ? AND k.key < ?)" for _ in query.prefixes)
+        bounds = [b for p in query.prefixes for b in (p, p + HIGHEST)]
+        grams = " OR ".join(_quote(g) for g in dict.fromkeys(query.grams))
+
+        def run(conn: sqlite3.Connection) -> SuggestResults:
+            matches: list[SearchHit] = []
+            if ranges:
+                rows = conn.execute(
+                    f"SELECT d.doc_id, d.source FROM docs_{gen} AS d WHERE d.live = 1 AND d.rowid"
+                    f" IN (SELECT k.doc FROM keys_{gen} AS k WHERE {ranges})"
+                    " ORDER BY d.published_at DESC, d.doc_id LIMIT ?",
+                    (*bounds, size),
+                ).fetchall()
+                matches = [SearchHit(r[0], 1.0, _source(r[1])) for r in rows]
+            candidates: list[SearchHit] = []
+            if grams:
+                rows = conn.execute(
+                    f"SELECT d.doc_id, -bm25(grams_{gen}), d.source FROM grams_{gen}"
+                    f" JOIN docs_{gen} AS d ON d.rowid = grams_{gen}.rowid"
+                    f" WHERE grams_{gen} MATCH ? AND d.live = 1 ORDER BY 2 DESC LIMIT ?",
+                    (grams, MAX_SLIP_CANDIDATES),
+                ).fetchall()
+                candidates = [SearchHit(r[0], float(r[1]), _source(r[2])) for r in rows]
+            return SuggestResults(matches, candidates)
+
+        return await self._db.read(run)
+
     async def count(self, generation: str | None = None) -> int:
         gen = generation or await self._active()
         row = await self._db.read(
@@ -255,6 +312,14 @@ class SqliteSearchIndex:
         if self._opened:
             await self._db.close()
             self._opened = False
+
+
+def _forget(conn: sqlite3.Connection, gen: str, rowid: int) -> None:
+    """Delete a document's rows from every table of a generation."""
+    for table in (f"fts_{gen}", f"grams_{gen}"):
+        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
+    conn.execute(f"DELETE FROM keys_{gen} WHERE doc = ?", (rowid,))
+    conn.execute(f"DELETE FROM docs_{gen} WHERE rowid = ?", (rowid,))
 
 
 def _source(raw: str | None) -> Mapping[str, Any]:

@@ -26,6 +26,9 @@ STORED_FIELDS = (
     "published_at", "updated_at",
 )  # fmt: skip
 MAX_PAGE_SIZE = 50
+# Autocomplete fields: keys matched by prefix, and jamo bigrams that find candidates for slips.
+SUGGEST_KEYS = "suggest_keys"
+SUGGEST_GRAMS = "suggest_grams"
 
 
 class SortOrder(StrEnum):
@@ -58,6 +61,19 @@ class SearchQuery:
     sort: SortOrder = SortOrder.RELEVANCE
     offset: int = 0
     size: int = 10
+
+
+@dataclass(frozen=True)
+class SuggestQuery:
+    prefixes: tuple[str, ...]  # any key starting with one of these matches
+    grams: tuple[str, ...] = ()  # candidates for slips: documents sharing the most grams
+    size: int = 8
+
+
+@dataclass(frozen=True)
+class SuggestResults:
+    matches: Sequence[SearchHit]  # prefix matches, newest first
+    candidates: Sequence[SearchHit]  # by shared grams, best first (the caller verifies them)
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,10 @@ class SearchIndex(Protocol):
 
     async def search(self, query: SearchQuery) -> SearchResults:
         """Matching documents (facets: `section` and `month` counts over all matches)."""
+        ...
+
+    async def suggest(self, query: SuggestQuery) -> SuggestResults:
+        """Live documents whose keys start with a prefix, and gram candidates."""
         ...
 
     async def ping(self) -> bool: ...

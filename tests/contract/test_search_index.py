@@ -14,11 +14,12 @@ import pytest
 
 from services.search.analysis import KiwiAnalyzer
 from services.search.documents import index_document
+from services.search.hangul import to_jamo
 from services.search.queries import parse_query
 from shared.adapters.engine_client import engine_client
 from shared.adapters.engine_search import EngineSearchIndex
 from shared.adapters.sqlite_search import SqliteSearchIndex
-from shared.ports.search import SearchIndex, SearchQuery
+from shared.ports.search import SearchIndex, SearchQuery, SuggestQuery
 from shared.schemas import Article, ArticleStatus
 from shared.settings import DEFAULT_SECTIONS
 from tests.conftest import real_server
@@ -234,3 +235,24 @@ async def test_a_rebuilt_generation_replaces_the_live_one_at_once(
     assert await ids(index, ask(analyzer, "포항")) == ["new"]
     await index.drop_generation("1")
     assert await index.count() == 1
+
+
+async def test_suggest_finds_key_prefixes_newest_first_and_gram_candidates(
+    index: SearchIndex, analyzer: KiwiAnalyzer
+) -> None:
+    await put(
+        index, analyzer,
+        article("1", "포항시 배터리 특구", "x", published_at="2026-09-01T09:00:00+09:00"),
+        article("2", "포항시 불빛축제", "x", published_at="2026-09-03T09:00:00+09:00"),
+        article("3", "경주 단풍", "x", section="gyeongju"),
+    )  # fmt: skip
+    found = await index.suggest(SuggestQuery(prefixes=(to_jamo("포항ㅅ"),)))
+    assert [short(h.doc_id) for h in found.matches] == ["2", "1"]
+    assert found.matches[0].source["headline"] == "포항시 불빛축제"
+    by_second_word = await index.suggest(SuggestQuery(prefixes=(to_jamo("배터"),)))
+    assert [short(h.doc_id) for h in by_second_word.matches] == ["1"]
+    slips = await index.suggest(SuggestQuery(prefixes=(), grams=("ㄱㅕ", "ㅕㅇ", "ㅇㅈ", "ㅈㅜ")))
+    assert short(slips.candidates[0].doc_id) == "3"
+    assert await index.retract("doc-3-id", 2)
+    await index.refresh()
+    assert not (await index.suggest(SuggestQuery((), ("ㄱㅕ", "ㅕㅇ")))).candidates
