@@ -72,7 +72,7 @@ def judged_queries() -> list[JudgedQuery]:
 
 def ndcg(ranked: Sequence[str], judgments: Mapping[str, int], k: int = K) -> float:
     def dcg(grades: Sequence[int]) -> float:
-        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:k]))
+        return float(sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:k])))
 
     ideal = dcg(sorted(judgments.values(), reverse=True))
     return dcg([judgments.get(doc, 0) for doc in ranked]) / ideal if ideal else 0.0

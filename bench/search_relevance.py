@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.relevance import DATA, corpus, judged_queries, load, overlap, rank, score
-from services.search.analysis import BigramAnalyzer, KiwiAnalyzer, user_words
+from services.search.analysis import Analyzer, BigramAnalyzer, KiwiAnalyzer, user_words
 from shared.adapters.engine_client import engine_client
 from shared.adapters.engine_search import EngineSearchIndex
 from shared.adapters.sqlite_search import SqliteSearchIndex
@@ -35,7 +35,7 @@ BASELINE = DATA / "search" / "relevance_baseline.json"
 
 async def run() -> dict[str, Any]:
     articles, queries = corpus(), judged_queries()
-    analyzers = {"kiwi": KiwiAnalyzer(), "bigram": BigramAnalyzer()}
+    analyzers: dict[str, Analyzer] = {"kiwi": KiwiAnalyzer(), "bigram": BigramAnalyzer()}
     url = os.environ.get("SINMUN_SEARCH_URL")
     configs: list[tuple[str, str, str]] = [
         ("embedded", "kiwi", "tokens"),

@@ -100,9 +100,9 @@ async def platform(
     token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
     yield Platform(client, token)
     if platform_settings.search_engine is SearchEngine.OPENSEARCH:
-        client = engine_client("opensearch", platform_settings.search_url)
-        await client.delete_index(f"{platform_settings.search_index_prefix}sinmun-articles-v*")
-        await client.close()
+        engine = engine_client("opensearch", platform_settings.search_url)
+        await engine.delete_index(f"{platform_settings.search_index_prefix}sinmun-articles-v*")
+        await engine.close()
     if isinstance(storage, MongoStorage):
         await storage.drop()
     await storage.close()
