@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    search = commands.add_parser("search", help="the search index")
+    search_commands = search.add_subparsers(dest="search_command", required=True)
+    rebuild = search_commands.add_parser(
+        "reindex", help="rebuild the index from articles.published and swap it in, no downtime"
+    )
+    rebuild.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
+    rebuild.add_argument("--keep-old", action="store_true", help="keep the previous generation")
+
     schemas = commands.add_parser("schemas", help="event schemas for partners")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
     export = schema_commands.add_parser("export", help="write docs/schemas and docs/asyncapi.yaml")
@@ -133,12 +141,38 @@ async def ingest_command(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+async def search_command(args: argparse.Namespace) -> int:
+    from services.bootstrap import make_bus
+    from services.search.analysis import KiwiAnalyzer
+    from services.search.app import open_index
+    from services.search.reindex import reindex
+
+    settings = settings_from(args, SinmunSettings().mode)
+    bus = make_bus(settings)
+    index = open_index(settings)
+    await bus.start()
+    try:
+        report = await reindex(
+            index, bus, KiwiAnalyzer(), keep_previous=args.keep_old, on_progress=print
+        )
+    finally:
+        await index.close()
+        await bus.stop()
+    print(
+        f"generation {report.generation} live with {report.documents} articles "
+        f"(was {report.previous}) in {report.seconds:.1f} s"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "token":
         sys.exit(asyncio.run(token_command(args)))
     if args.command == "ingest":
         sys.exit(asyncio.run(ingest_command(args)))
+    if args.command == "search":
+        sys.exit(asyncio.run(search_command(args)))
     if args.command == "up":
         run_server(settings_from(args, Mode.EMBEDDED), list(SERVICE_NAMES))
     elif args.command == "serve":

@@ -225,8 +225,8 @@ class EngineSearchIndex:
             return False
         return True
 
-    async def refresh(self) -> None:
-        await self._client.refresh(self._alias)
+    async def refresh(self, generation: str | None = None) -> None:
+        await self._client.refresh(self._target(generation))
 
     async def search(self, query: SearchQuery) -> SearchResults:
         if not (query.terms or query.phrases or query.compounds or self._profile == "nori"):

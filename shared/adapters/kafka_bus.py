@@ -116,6 +116,23 @@ class KafkaBus:
                     break
                 await asyncio.sleep(0.1)
 
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """The next offset of each partition (what has been appended so far)."""
+        if self._producer is None:
+            raise RuntimeError("KafkaBus is not started")
+        await self._auto_create(topic)
+        partitions = await self._producer.partitions_for(self.namespace + topic)
+        tps = [TopicPartition(self.namespace + topic, p) for p in sorted(partitions)]
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, client_id=self._client_id + "-offsets"
+        )
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(tps) if tps else {}
+        finally:
+            await consumer.stop()
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+
     async def _auto_create(self, name: str) -> None:
         full = self.namespace + name
         if full not in self._known:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.adapters.sqlite_db import SqliteDatabase
 from shared.ports.search import (
@@ -29,6 +29,7 @@ from shared.ports.search import (
     SuggestResults,
 )
 
+T = TypeVar("T")
 KST = timezone(timedelta(hours=9))
 MAX_SLIP_CANDIDATES = 50
 HIGHEST = "\U0010ffff"
@@ -211,15 +212,33 @@ class SqliteSearchIndex:
             f"DROP TABLE IF EXISTS keys_{generation}; DROP TABLE IF EXISTS grams_{generation};"
         )
 
-    async def refresh(self) -> None:
+    async def refresh(self, generation: str | None = None) -> None:
         return None  # a committed write is visible at once
 
+    async def _read_live(self, fn: Callable[[sqlite3.Connection, str], T]) -> T:
+        """Run `fn` with the live generation in one read transaction, so a swap and the drop
+        of the old generation never fall between resolving the alias and reading its tables."""
+        alias = self._alias
+
+        def run(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN")
+            try:
+                row = conn.execute(
+                    "SELECT generation FROM aliases WHERE alias = ?", (alias,)
+                ).fetchone()
+                if row is None:
+                    raise RuntimeError("the search index is not created; call ensure() first")
+                return fn(conn, str(row[0]))
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._db.read(run)
+
     async def search(self, query: SearchQuery) -> SearchResults:
-        gen = await self._active()
         match = match_expression(query)
         if match is None:
             return SearchResults(0, [], {"section": {}, "month": {}})
-        where = [f"fts_{gen} MATCH ?", "d.live = 1"]
+        where = ["{fts} MATCH ?", "d.live = 1"]
         params: list[Any] = [match]
         if query.section:
             where.append("d.section = ?")
@@ -233,14 +252,14 @@ class SqliteSearchIndex:
         if query.published_to:
             where.append("d.published_at < ?")
             params.append(query.published_to.astimezone(UTC).isoformat())
-        condition = " AND ".join(where)
-        joined = f"fts_{gen} JOIN docs_{gen} AS d ON d.rowid = fts_{gen}.rowid"
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-        score = f"-bm25(fts_{gen}, {weights})"
         order = "score DESC" if query.sort is SortOrder.RELEVANCE else "d.published_at DESC"
         size = max(0, min(query.size, MAX_PAGE_SIZE))
 
-        def run(conn: sqlite3.Connection) -> SearchResults:
+        def run(conn: sqlite3.Connection, gen: str) -> SearchResults:
+            condition = " AND ".join(where).replace("{fts}", f"fts_{gen}")
+            joined = f"fts_{gen} JOIN docs_{gen} AS d ON d.rowid = fts_{gen}.rowid"
+            score = f"-bm25(fts_{gen}, {weights})"
             rows = conn.execute(
                 f"SELECT d.doc_id, {score} AS score, d.source FROM {joined} WHERE {condition} "
                 f"ORDER BY {order}, d.doc_id LIMIT ? OFFSET ?",
@@ -262,16 +281,15 @@ class SqliteSearchIndex:
             hits = [SearchHit(r[0], float(r[1]), _source(r[2])) for r in rows]
             return SearchResults(total, hits, facets)
 
-        return await self._db.read(run)
+        return await self._read_live(run)
 
     async def suggest(self, query: SuggestQuery) -> SuggestResults:
-        gen = await self._active()
         size = max(1, min(query.size, MAX_PAGE_SIZE))
         ranges = " OR ".join("(k.key >= ? AND k.key < ?)" for _ in query.prefixes)
         bounds = [b for p in query.prefixes for b in (p, p + HIGHEST)]
         grams = " OR ".join(_quote(g) for g in dict.fromkeys(query.grams))
 
-        def run(conn: sqlite3.Connection) -> SuggestResults:
+        def run(conn: sqlite3.Connection, gen: str) -> SuggestResults:
             matches: list[SearchHit] = []
             if ranges:
                 rows = conn.execute(
@@ -292,14 +310,16 @@ class SqliteSearchIndex:
                 candidates = [SearchHit(r[0], float(r[1]), _source(r[2])) for r in rows]
             return SuggestResults(matches, candidates)
 
-        return await self._db.read(run)
+        return await self._read_live(run)
 
     async def count(self, generation: str | None = None) -> int:
-        gen = generation or await self._active()
-        row = await self._db.read(
-            lambda c: c.execute(f"SELECT count(*) FROM docs_{gen} WHERE live = 1").fetchone()
-        )
-        return int(row[0])
+        def run(conn: sqlite3.Connection, live: str) -> int:
+            gen = generation or live
+            return int(
+                conn.execute(f"SELECT count(*) FROM docs_{gen} WHERE live = 1").fetchone()[0]
+            )
+
+        return await self._read_live(run)
 
     async def ping(self) -> bool:
         try:

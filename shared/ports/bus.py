@@ -109,6 +109,10 @@ class EventBus(Protocol):
         """Join `group` on `topic`; `handler` is called for each record of owned partitions."""
         ...
 
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """Per partition, the offset the next record will get (how much a replay must read)."""
+        ...
+
     async def ping(self) -> bool:
         """True when the bus's backend is reachable."""
         ...

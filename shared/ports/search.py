@@ -125,8 +125,8 @@ class SearchIndex(Protocol):
         """How many live documents the generation (default: the alias's) holds."""
         ...
 
-    async def refresh(self) -> None:
-        """Make every write so far visible to search."""
+    async def refresh(self, generation: str | None = None) -> None:
+        """Make every write so far visible to search (in `generation`, default the alias's)."""
         ...
 
     async def search(self, query: SearchQuery) -> SearchResults:

@@ -224,3 +224,15 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_and_later_records_f
 
 async def test_ping_reports_a_reachable_backend(open_bus: BusOpener) -> None:
     assert await (await open_bus()).ping()
+
+
+async def test_end_offsets_count_what_each_partition_holds(open_bus: BusOpener) -> None:
+    bus = await open_bus()
+    topic = fresh_topic(partitions=2)
+    await bus.ensure_topics([topic])
+    assert sum((await bus.end_offsets(topic.name)).values()) == 0
+    for n in range(7):
+        await bus.send(topic.name, f"k{n}", b"x")
+    ends = await bus.end_offsets(topic.name)
+    assert set(ends) == {0, 1}
+    assert sum(ends.values()) == 7

@@ -37,6 +37,8 @@ def corpus() -> list[dict[str, Any]]:
 class Platform:
     client: TestClient  # type: ignore[type-arg]
     token: str
+    settings: IngestSettings
+    app: web.Application
 
     async def submit(self, document: dict[str, Any]) -> dict[str, Any]:
         response = await self.client.post(
@@ -98,7 +100,8 @@ async def platform(
     infra = app[INFRA]
     storage = await infra.open_storage("ingest")
     token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
-    yield Platform(client, token)
+    yield Platform(client, token, platform_settings, app)
+    await client.close()  # consumers stop before their index goes
     if platform_settings.search_engine is SearchEngine.OPENSEARCH:
         engine = engine_client("opensearch", platform_settings.search_url)
         await engine.delete_index(f"{platform_settings.search_index_prefix}sinmun-articles-v*")
