@@ -47,12 +47,6 @@ class Analyzed:
         return " ".join(self.compounds)
 
 
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-
-
 class Analyzer(Protocol):
     name: str
 
@@ -62,10 +56,6 @@ class Analyzer(Protocol):
 
     def query(self, text: str) -> Analyzed:
         """Tokens to look up for a reader's `text`."""
-        ...
-
-    def spans(self, text: str, terms: frozenset[str]) -> list[Span]:
-        """Where in `text` the tokens in `terms` occur (for highlighting)."""
         ...
 
 
@@ -128,9 +118,10 @@ class KiwiAnalyzer:
                 else:
                     compounds.append(parts[-1] + _normal(form))
                 continue
-            if for_query and attached and tag in {"NNG", "NNB"} and form in SUFFIX_HEADS:
+            if attached and tag in {"NNG", "NNB"} and form in SUFFIX_HEADS:
                 compounds.append(parts[-1] + form)  # 포항+시 read as two nouns: as above
-                continue
+                if for_query:
+                    continue
             if tag not in CONTENT_TAGS:
                 continue
             token = _normal(form)
@@ -153,17 +144,6 @@ class KiwiAnalyzer:
 
     def query(self, text: str) -> Analyzed:
         return self._analyze(text, for_query=True)
-
-    def spans(self, text: str, terms: frozenset[str]) -> list[Span]:
-        spans: list[Span] = []
-        for form, tag, start, end in self._tokens(text):
-            if tag not in CONTENT_TAGS:
-                continue
-            token = _normal(form)
-            pieces = self._split(form) if tag in NOUN_TAGS else ()
-            if token in terms or any(piece in terms for piece in pieces):
-                spans.append(Span(start, end))
-        return spans
 
 
 class BigramAnalyzer:
@@ -195,14 +175,6 @@ class BigramAnalyzer:
 
     def query(self, text: str) -> Analyzed:
         return self.index(text)
-
-    def spans(self, text: str, terms: frozenset[str]) -> list[Span]:
-        spans: list[Span] = []
-        for word, start in self._words(text):
-            for i in range(max(1, len(word) - 1)):
-                if word[i : i + 2] in terms or word in terms:
-                    spans.append(Span(start + i, start + min(i + 2, len(word))))
-        return spans
 
 
 ANALYZERS: dict[str, type[KiwiAnalyzer] | type[BigramAnalyzer]] = {

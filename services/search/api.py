@@ -32,14 +32,14 @@ class SearchDeps:
 DEPS = web.AppKey("search", SearchDeps)
 
 
-def hit_body(hit: SearchHit, query: SearchQuery, analyzer: Analyzer) -> dict[str, Any]:
+def hit_body(hit: SearchHit, query: SearchQuery) -> dict[str, Any]:
     source = hit.source
-    terms = frozenset(query.terms) | frozenset(t for p in query.phrases for t in p)
+    terms = {*query.terms, *query.compounds, *(t for p in query.phrases for t in p)}
     text = str(source.get("body") or source.get("subhead") or source.get("headline") or "")
     return {
         "article_id": hit.doc_id,
         "headline": source.get("headline"),
-        "snippet": snippet(text, terms, analyzer),
+        "snippet": snippet(text, terms),
         "section": source.get("section"),
         "byline": source.get("byline"),
         "published_at": source.get("published_at"),
@@ -57,7 +57,7 @@ async def search(request: web.Request) -> web.Response:
         "took_ms": 0,
         "page": query.offset // query.size + 1,
         "size": query.size,
-        "hits": [hit_body(hit, query, deps.analyzer) for hit in results.hits],
+        "hits": [hit_body(hit, query) for hit in results.hits],
         "facets": {name: dict(counts) for name, counts in results.facets.items()},
     }
     body["took_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -1,39 +1,59 @@
-"""Snippets: the best window of an article's text, matches in <mark>, the rest escaped."""
+"""Snippets: the best window of an article's text, matches in <mark>, the rest escaped.
+
+Matches are found by looking for the query's tokens in the text itself (case-insensitive),
+not by analysing every hit's body again: a token such as 포항 is marked inside 포항시는, which
+is what a reader expects, and the cost stays a regular-expression scan per hit. One-syllable
+tokens are not marked on their own (배 would light up every 배터리).
+"""
 
 from __future__ import annotations
 
 import html
-
-from services.search.analysis import Analyzer, Span
+import re
+from collections.abc import Iterable
+from functools import lru_cache
 
 WINDOW = 120
 
 
-def _best_window(text: str, spans: list[Span], width: int) -> tuple[int, int]:
-    if not spans:
+@lru_cache(maxsize=1024)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    usable = sorted({t for t in terms if len(t) >= 2 or t.isascii()}, key=len, reverse=True)
+    if not usable:
+        return None
+    return re.compile("|".join(re.escape(t) for t in usable), re.IGNORECASE)
+
+
+def spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    pattern = _pattern(tuple(sorted(set(terms))))
+    return [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+
+
+def _best_window(text: str, found: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    if not found:
         return 0, min(len(text), width)
-    best_start, best_count = spans[0].start, 0
-    for i, span in enumerate(spans):
-        count = sum(1 for other in spans[i:] if other.end <= span.start + width)
+    best_start, best_count = found[0][0], 0
+    for i, (start, _) in enumerate(found):
+        count = sum(1 for _, end in found[i:] if end <= start + width)
         if count > best_count:
-            best_start, best_count = span.start, count
+            best_start, best_count = start, count
     start = max(0, best_start - width // 4)
     return start, min(len(text), start + width)
 
 
-def snippet(text: str, terms: frozenset[str], analyzer: Analyzer, width: int = WINDOW) -> str:
+def snippet(text: str, terms: Iterable[str], width: int = WINDOW) -> str:
     """HTML: a window of `text` around the densest matches, each match wrapped in <mark>."""
     text = " ".join(text.split())
-    spans = analyzer.spans(text, terms) if terms else []
-    start, end = _best_window(text, spans, width)
+    found = spans(text, terms)
+    start, end = _best_window(text, found, width)
     out: list[str] = ["…" if start > 0 else ""]
     cursor = start
-    for span in spans:
-        if span.start < start or span.end > end or span.start < cursor:
+    for span_start, span_end in found:
+        if span_start < cursor or span_end > end:
             continue
-        out.append(html.escape(text[cursor : span.start]))
-        out.append(f"<mark>{html.escape(text[span.start : span.end])}</mark>")
-        cursor = span.end
+        out.append(html.escape(text[cursor:span_start]))
+        out.append(f"<mark>{html.escape(text[span_start:span_end])}</mark>")
+        cursor = span_end
     out.append(html.escape(text[cursor:end]))
     out.append("…" if end < len(text) else "")
     return "".join(out)
