@@ -23,8 +23,11 @@ from shared.ports.search import SearchIndex, SearchQuery, SuggestQuery
 from shared.schemas import Article, ArticleStatus
 from shared.settings import DEFAULT_SECTIONS
 from tests.conftest import real_server
+from tests.es_compat_proxy import start_proxy
 
-ADAPTERS = ["local", "opensearch"]
+# "elasticsearch": the official Elasticsearch client, through a header-translating proxy to
+# OpenSearch (tests/es_compat_proxy.py), since Elasticsearch itself is not obtainable here.
+ADAPTERS = ["local", "opensearch", "elasticsearch"]
 
 
 @pytest.fixture(scope="session")
@@ -35,18 +38,24 @@ def analyzer() -> KiwiAnalyzer:
 @pytest.fixture(params=ADAPTERS)
 async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SearchIndex]:
     adapter: SqliteSearchIndex | EngineSearchIndex
+    proxy = None
     if request.param == "local":
         adapter = SqliteSearchIndex(tmp_path / "search.sqlite3")
     else:
         url = real_server("SINMUN_SEARCH_URL")
+        if request.param == "elasticsearch":
+            proxy = await start_proxy(url)
+            url = str(proxy.make_url("/"))
         alias = f"test-{uuid.uuid4().hex[:10]}"
-        adapter = EngineSearchIndex(engine_client("opensearch", url), alias=alias)
+        adapter = EngineSearchIndex(engine_client(request.param, url), alias=alias)
     await adapter.ensure()
     yield adapter
     if isinstance(adapter, EngineSearchIndex):
         for generation in ("1", "2"):
             await adapter.drop_generation(generation)
     await adapter.close()
+    if proxy is not None:
+        await proxy.close()
 
 
 def article(
