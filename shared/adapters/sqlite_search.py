@@ -258,7 +258,8 @@ class SqliteSearchIndex:
 
         def run(conn: sqlite3.Connection, gen: str) -> SearchResults:
             condition = " AND ".join(where).replace("{fts}", f"fts_{gen}")
-            joined = f"fts_{gen} JOIN docs_{gen} AS d ON d.rowid = fts_{gen}.rowid"
+            # CROSS JOIN keeps the FTS match first (else SQLite may walk every live doc).
+            joined = f"fts_{gen} CROSS JOIN docs_{gen} AS d ON d.rowid = fts_{gen}.rowid"
             score = f"-bm25(fts_{gen}, {weights})"
             rows = conn.execute(
                 f"SELECT d.doc_id, {score} AS score, d.source FROM {joined} WHERE {condition} "
@@ -303,7 +304,7 @@ class SqliteSearchIndex:
             if grams:
                 rows = conn.execute(
                     f"SELECT d.doc_id, -bm25(grams_{gen}), d.source FROM grams_{gen}"
-                    f" JOIN docs_{gen} AS d ON d.rowid = grams_{gen}.rowid"
+                    f" CROSS JOIN docs_{gen} AS d ON d.rowid = grams_{gen}.rowid"
                     f" WHERE grams_{gen} MATCH ? AND d.live = 1 ORDER BY 2 DESC LIMIT ?",
                     (grams, MAX_SLIP_CANDIDATES),
                 ).fetchall()

@@ -1,0 +1,271 @@
+"""Search speed: publish → searchable, and query latency at 10k articles beside the engine.
+
+    .venv/bin/python -m bench.search_speed --backend embedded|distributed [-n 10000]
+
+1. Publish → searchable: ingest and search in one app (embedded: SQLite and the local bus;
+   distributed: Kafka, FerretDB, OpenSearch); 50 articles submitted one by one, each timed
+   from `POST /api/articles` until `/api/search` finds it.
+2. Query latency: the corpus re-submitted under new guids up to n articles, written straight
+   into the index; the search service runs as its own process (`sinmun up` embedded, `sinmun
+   serve search` distributed); the judged queries are sent by 1, 10 and 50 concurrent clients
+   through the service (`GET /api/search`), and the same parsed queries straight to the index
+   (OpenSearch `_search` with the service's DSL; embedded: the SQLite index called in
+   process). p50/p99 per level, and the service's p50 as a ratio of the direct one.
+Appends a table to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+
+from bench.relevance import corpus, judged_queries
+from services.bootstrap import create_app, open_storage
+from services.ingest.settings import IngestSettings
+from services.ingest.tokens import TokenRole, TokenStore
+from services.search.analysis import KiwiAnalyzer, user_words
+from services.search.documents import index_document
+from services.search.queries import parse_query
+from shared.adapters.engine_client import engine_client
+from shared.adapters.engine_search import EngineSearchIndex, build_query
+from shared.adapters.sqlite_search import SqliteSearchIndex
+from shared.ports.search import SearchIndex
+from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
+
+ROOT = Path(__file__).parent.parent
+LEVELS = (1, 10, 50)
+REQUESTS_PER_LEVEL = 600
+
+
+def settings_for(backend: str, data_dir: Path, run: str) -> IngestSettings:
+    if backend == "embedded":
+        return IngestSettings(mode=Mode.EMBEDDED, data_dir=data_dir, log_level="WARNING")
+    env = IngestSettings()
+    return IngestSettings(
+        mode=Mode.DISTRIBUTED, data_dir=data_dir, log_level="WARNING",
+        kafka_bootstrap_servers=env.kafka_bootstrap_servers, kafka_namespace=f"bench{run}.",
+        mongo_url=env.mongo_url, mongo_db_prefix=f"bench{run}_",
+        search_engine=SearchEngine.OPENSEARCH, search_url=env.search_url,
+        search_index_prefix=f"bench{run}-",
+    )  # fmt: skip
+
+
+def quantile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+async def publish_to_searchable(settings: IngestSettings, n: int = 50) -> list[float]:
+    server = TestServer(create_app(settings, ["ingest", "search"]))
+    await server.start_server()
+    storage = await open_storage(settings, "ingest")
+    token = await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
+    await storage.close()
+    template = corpus()[0].model_dump(mode="json", include={"headline", "section", "body_html"})
+    latencies: list[float] = []
+    try:
+        async with ClientSession() as session:
+            for i in range(n):
+                # Letters only: Kiwi splits digits from letters, and the marker must be one token.
+                marker = "zq" + "".join(random.choices(string.ascii_lowercase, k=12))
+                document = {**template, "guid": f"speed-{marker}", "headline": f"{marker} 속보 {i}"}
+                started = time.perf_counter()
+                async with session.post(
+                    server.make_url("/api/articles"), json=document,
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as response:  # fmt: skip
+                    assert response.status == 201, await response.text()
+                async with asyncio.timeout(30):
+                    while True:
+                        async with session.get(
+                            server.make_url("/api/search"), params={"q": marker}
+                        ) as response:
+                            if (await response.json())["total"] == 1:
+                                break
+                        await asyncio.sleep(0.002)
+                latencies.append(time.perf_counter() - started)
+    finally:
+        await server.close()
+    return latencies
+
+
+async def fill(index: SearchIndex, n: int, analyzer: KiwiAnalyzer) -> None:
+    base = corpus()
+    await index.ensure()
+    semaphore = asyncio.Semaphore(16)
+
+    async def put(i: int) -> None:
+        article = base[i % len(base)]
+        copy = article.model_copy(update={"article_id": f"{article.article_id}-r{i // len(base)}"})
+        async with semaphore:
+            await index.upsert(index_document(copy, analyzer))
+
+    await asyncio.gather(*(put(i) for i in range(n)))
+    await index.refresh()
+
+
+async def levels(call: Callable[[int], Awaitable[None]]) -> dict[int, list[float]]:
+    """Latencies of REQUESTS_PER_LEVEL calls at each concurrency level."""
+    out: dict[int, list[float]] = {}
+
+    async def worker(counter: Iterator[int], latencies: list[float]) -> None:
+        for i in counter:
+            started = time.perf_counter()
+            await call(i)
+            latencies.append(time.perf_counter() - started)
+
+    for level in LEVELS:
+        counter = iter(range(REQUESTS_PER_LEVEL))
+        out[level] = []
+        await asyncio.gather(*(worker(counter, out[level]) for _ in range(level)))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_service(settings: IngestSettings, backend: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ, "SINMUN_PORT": str(port), "SINMUN_LOG_LEVEL": "WARNING",
+        "SINMUN_DATA_DIR": str(settings.data_dir),
+        "SINMUN_SEARCH_INDEX_PREFIX": settings.search_index_prefix,
+        "SINMUN_KAFKA_NAMESPACE": settings.kafka_namespace,
+        "SINMUN_MONGO_DB_PREFIX": settings.mongo_db_prefix,
+    }  # fmt: skip
+    command = ["up"] if backend == "embedded" else ["serve", "search"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from services.cli import main; main()", *command],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    async with ClientSession() as session:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
+            try:
+                async with session.get(base + "/api/search/status") as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the search service did not start")
+
+
+async def query_latency(
+    settings: IngestSettings, backend: str, n: int
+) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
+    analyzer = KiwiAnalyzer()
+    queries = [q.text for q in judged_queries()]
+    parsed = [parse_query({"q": q}, analyzer, DEFAULT_SECTIONS) for q in queries]
+    index: SearchIndex
+    if backend == "embedded":
+        index = SqliteSearchIndex(settings.data_dir / "search.sqlite3")
+    else:
+        alias = f"{settings.search_index_prefix}sinmun-articles"
+        index = EngineSearchIndex(
+            engine_client("opensearch", settings.search_url), alias=alias, user_words=user_words()
+        )
+    await fill(index, n, analyzer)
+    process, base = start_service(settings, backend)
+    try:
+        await wait_ready(base, process)
+        async with ClientSession() as session:
+
+            async def through_service(i: int) -> None:
+                params = {"q": queries[i % len(queries)]}
+                async with session.get(base + "/api/search", params=params) as response:
+                    assert response.status == 200, await response.text()
+                    await response.read()
+
+            async def straight_to_engine(i: int) -> None:
+                if isinstance(index, SqliteSearchIndex):
+                    await index.search(parsed[i % len(parsed)])
+                    return
+                url = f"{settings.search_url}/{settings.search_index_prefix}sinmun-articles/_search"
+                body = build_query(parsed[i % len(parsed)])
+                async with session.post(url, json=body) as response:
+                    assert response.status == 200, await response.text()
+                    await response.read()
+
+            await levels(through_service)  # warm both paths once
+            await levels(straight_to_engine)
+            service = await levels(through_service)
+            direct = await levels(straight_to_engine)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if isinstance(index, EngineSearchIndex):
+            await index.drop_generation("1")
+        await index.close()
+    return service, direct
+
+
+def report(backend: str, n: int, publish: list[float], service: Any, direct: Any) -> str:
+    ms = 1000
+    direct_name = "SQLite index in process" if backend == "embedded" else "OpenSearch `_search`"
+    lines = [
+        f"\n### Search speed, {backend} ({time.strftime('%Y-%m-%d')}, {n} articles)\n",
+        f"Command: `.venv/bin/python -m bench.search_speed --backend {backend} -n {n}`\n",
+        f"Publish → searchable ({len(publish)} articles one by one): "
+        f"p50 {statistics.median(publish) * ms:.0f} ms, p95 {quantile(publish, 95) * ms:.0f} ms\n",
+        f"Queries ({REQUESTS_PER_LEVEL} per level, the {len(judged_queries())} judged queries "
+        f"in turn); direct = {direct_name} with the same parsed query:\n",
+        "| clients | service p50 | service p99 | direct p50 | direct p99 | service/direct p50 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for level in LEVELS:
+        s, d = service[level], direct[level]
+        lines.append(
+            f"| {level} | {statistics.median(s) * ms:.1f} ms | {quantile(s, 99) * ms:.1f} ms | "
+            f"{statistics.median(d) * ms:.1f} ms | {quantile(d, 99) * ms:.1f} ms | "
+            f"{statistics.median(s) / statistics.median(d):.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+async def run(backend: str, n: int) -> str:
+    run_id = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        publish = await publish_to_searchable(settings_for(backend, Path(tmp) / "a", run_id))
+        settings = settings_for(backend, Path(tmp) / "b", run_id + "q")
+        service, direct = await query_latency(settings, backend, n)
+    return report(backend, n, publish, service, direct)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
+    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    text = asyncio.run(run(args.backend, args.n))
+    print(text)
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write(text)
+
+
+if __name__ == "__main__":
+    main()
