@@ -28,6 +28,7 @@ USER_DICTIONARY = Path(__file__).with_name("userdict.txt")
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SL", "SN", "SH", "VV", "VA"})
 NOUN_TAGS = frozenset({"NNG", "NNP"})
 MIN_COMPOUND_SYLLABLES = 3
+QUERY_CACHE = 10_000
 # One-syllable heads a compound may end in (포항+시, 구미+역, 교육+청, 해수욕+장); any other
 # one-syllable part means Kiwi guessed (배터+리, 페스티+벌) and the word stays whole.
 SUFFIX_HEADS = frozenset("시군구동읍면역청길항도원장관소단국실과처부서")
@@ -79,6 +80,8 @@ class KiwiAnalyzer:
         # Kiwi objects are not safe to share between threads.
         self._lock = threading.Lock()
         self._split = lru_cache(maxsize=65536)(self._split_compound)
+        # Readers repeat queries (a story of the day is searched thousands of times).
+        self.query = lru_cache(maxsize=QUERY_CACHE)(self._query)  # type: ignore[method-assign]
 
     def _tokens(self, text: str) -> list[tuple[str, str, int, int]]:
         with self._lock:
@@ -143,6 +146,9 @@ class KiwiAnalyzer:
         return self._analyze(text, for_query=False)
 
     def query(self, text: str) -> Analyzed:
+        return self._query(text)
+
+    def _query(self, text: str) -> Analyzed:
         return self._analyze(text, for_query=True)
 
 

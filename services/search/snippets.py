@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 WINDOW = 120
+MAX_SCANNED = 4000  # characters of a body looked at: the lead holds the best window
 
 
 @lru_cache(maxsize=1024)
@@ -30,20 +31,23 @@ def spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
 
 
 def _best_window(text: str, found: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """The window of `width` holding the most matches (two pointers over the sorted spans)."""
     if not found:
         return 0, min(len(text), width)
-    best_start, best_count = found[0][0], 0
-    for i, (start, _) in enumerate(found):
-        count = sum(1 for _, end in found[i:] if end <= start + width)
-        if count > best_count:
-            best_start, best_count = start, count
+    best_start, best_count, last = found[0][0], 0, 0
+    for first, (start, _) in enumerate(found):
+        last = max(last, first)
+        while last + 1 < len(found) and found[last + 1][1] <= start + width:
+            last += 1
+        if last - first + 1 > best_count:
+            best_start, best_count = start, last - first + 1
     start = max(0, best_start - width // 4)
     return start, min(len(text), start + width)
 
 
 def snippet(text: str, terms: Iterable[str], width: int = WINDOW) -> str:
     """HTML: a window of `text` around the densest matches, each match wrapped in <mark>."""
-    text = " ".join(text.split())
+    text = " ".join(text[:MAX_SCANNED].split())
     found = spans(text, terms)
     start, end = _best_window(text, found, width)
     out: list[str] = ["…" if start > 0 else ""]

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+# Connections kept to the engine per process (the clients' default, 10, queues a busy service).
+CONNECTIONS = 64
+
 
 class VersionConflictError(Exception):
     """The engine kept a newer (or equal) external version of the document."""
@@ -44,7 +47,7 @@ class OpenSearchClient:
     def __init__(self, url: str) -> None:
         from opensearchpy import AsyncOpenSearch
 
-        self._client = AsyncOpenSearch(hosts=[url], timeout=30)
+        self._client = AsyncOpenSearch(hosts=[url], timeout=30, maxsize=CONNECTIONS)
 
     async def create_index(self, name: str, body: Mapping[str, Any]) -> None:
         from opensearchpy.exceptions import RequestError
@@ -108,7 +111,7 @@ class ElasticsearchClient:
     def __init__(self, url: str) -> None:
         from elasticsearch import AsyncElasticsearch
 
-        self._client = AsyncElasticsearch(url, request_timeout=30)
+        self._client = AsyncElasticsearch(url, request_timeout=30, connections_per_node=CONNECTIONS)
 
     async def create_index(self, name: str, body: Mapping[str, Any]) -> None:
         from elasticsearch import BadRequestError

@@ -3,13 +3,16 @@
 Every write is one whole function run in the writer thread, so no two coroutines interleave
 statements and SQLite never sees two writers. Writes that arrive while a commit is under way
 are grouped into the next transaction (group commit), each in its own savepoint, so one
-failing write rolls back alone. Reads run on their own connection, beside writes (WAL).
+failing write rolls back alone. Reads run on a small pool of reader threads, each with its
+own connection, beside writes (WAL); SQLite releases the GIL while it steps a query, so
+readers use more than one core.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,13 +22,19 @@ T = TypeVar("T")
 Write = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
+READERS = 2
+
+
 class SqliteDatabase:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readers: int = READERS) -> None:
         self.path = path
         self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-w-{path.stem}")
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-r-{path.stem}")
+        self._reader = ThreadPoolExecutor(readers, thread_name_prefix=f"sqlite-r-{path.stem}")
         self._wconn: sqlite3.Connection | None = None
-        self._rconn: sqlite3.Connection | None = None
+        self._local = threading.local()  # each reader thread's connection
+        self._rconns: list[sqlite3.Connection] = []
+        self._rlock = threading.Lock()
+        self._open = False
         self._queued: list[Write] = []
         self._committing = False
 
@@ -47,7 +56,7 @@ class SqliteDatabase:
             return conn
 
         self._wconn = await loop.run_in_executor(self._writer, open_writer)
-        self._rconn = await loop.run_in_executor(self._reader, self._connect)
+        self._open = True
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` atomically on the writer connection; returns once it is committed."""
@@ -111,16 +120,29 @@ class SqliteDatabase:
             raise RuntimeError(f"{self.path} is not open")
         await asyncio.get_running_loop().run_in_executor(self._writer, conn.executescript, sql)
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._rconn
+    def _reader_connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._rlock:
+                self._rconns.append(conn)
+        return conn
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if not self._open:
             raise RuntimeError(f"{self.path} is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._reader, fn, conn)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reader, lambda: fn(self._reader_connection())
+        )
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
-        for executor, conn in ((self._writer, self._wconn), (self._reader, self._rconn)):
-            if conn is not None:
-                await loop.run_in_executor(executor, conn.close)
-            executor.shutdown(wait=True)
-        self._wconn = self._rconn = None
+        self._open = False
+        self._reader.shutdown(wait=True)
+        for conn in self._rconns:
+            conn.close()  # their threads are gone; check_same_thread is off
+        self._rconns.clear()
+        if self._wconn is not None:
+            await loop.run_in_executor(self._writer, self._wconn.close)
+        self._writer.shutdown(wait=True)
+        self._wconn = None
