@@ -71,6 +71,7 @@ def test_up_answers_within_five_seconds_and_stops_cleanly(tmp_path: Path, stop_s
         assert ready["checks"] == {
             "bus": True,
             "ingest.storage": True,
+            "search.index": True,
             "boards.storage": True,
             "render.storage": True,
         }
@@ -85,6 +86,7 @@ def test_up_answers_within_five_seconds_and_stops_cleanly(tmp_path: Path, stop_s
         "bus.sqlite3",
         "ingest.sqlite3",
         "render.sqlite3",
+        "search.sqlite3",
     ]
 
 
@@ -118,4 +120,31 @@ def test_serve_runs_one_service_on_kafka_and_mongo(tmp_path: Path, service: str)
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
+    assert code == 0
+
+
+def test_serve_runs_search_on_kafka_and_opensearch(tmp_path: Path) -> None:
+    prefix = f"it-{tmp_path.name[-8:].lower()}-"
+    env = {
+        "SINMUN_KAFKA_BOOTSTRAP_SERVERS": real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        "SINMUN_SEARCH_ENGINE": "opensearch",
+        "SINMUN_SEARCH_URL": real_server("SINMUN_SEARCH_URL"),
+        "SINMUN_SEARCH_INDEX_PREFIX": prefix,
+    }
+    port = free_port()
+    process = start(["serve", "search", "--port", str(port)], tmp_path, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process, 30)
+        status, ready = get_json(base + "/readyz")
+        assert status == 200, ready
+        assert ready["checks"] == {"bus": True, "search.index": True}
+        assert get_json(base + "/api/search/status")[1] == {"generation": "1", "documents": 0}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+        request = urllib.request.Request(
+            f"{env['SINMUN_SEARCH_URL']}/{prefix}sinmun-articles-v1", method="DELETE"
+        )
+        urllib.request.urlopen(request, timeout=10).close()
     assert code == 0
