@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+import orjson
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -41,12 +41,11 @@ STATUS_CODES = {
 def json_response(
     body: object, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    """JSON with Korean text as UTF-8, not \\u escapes."""
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """JSON with Korean text as UTF-8, not \\u escapes (orjson: the hot path of every API)."""
+    return web.Response(
+        body=orjson.dumps(body), status=status, headers=headers,
+        content_type="application/json", charset="utf-8",
+    )  # fmt: skip
 
 
 def json_error(status: int, code: str, message: str, details: object = None) -> web.Response:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import orjson
+
 # Connections kept to the engine per process (the clients' default, 10, queues a busy service).
 CONNECTIONS = 64
 
@@ -43,11 +45,29 @@ class EngineClient(Protocol):
     async def close(self) -> None: ...
 
 
+def _orjson_serializer() -> Any:
+    """opensearch-py's JSON serializer with orjson underneath (responses carry article text)."""
+    from opensearchpy.serializer import JSONSerializer
+
+    class OrjsonSerializer(JSONSerializer):
+        def loads(self, s: str | bytes) -> Any:
+            return orjson.loads(s)
+
+        def dumps(self, data: Any) -> str:
+            if isinstance(data, str):
+                return data
+            return orjson.dumps(data).decode()
+
+    return OrjsonSerializer()
+
+
 class OpenSearchClient:
     def __init__(self, url: str) -> None:
         from opensearchpy import AsyncOpenSearch
 
-        self._client = AsyncOpenSearch(hosts=[url], timeout=30, maxsize=CONNECTIONS)
+        self._client = AsyncOpenSearch(
+            hosts=[url], timeout=30, maxsize=CONNECTIONS, serializer=_orjson_serializer()
+        )
 
     async def create_index(self, name: str, body: Mapping[str, Any]) -> None:
         from opensearchpy.exceptions import RequestError
