@@ -13,6 +13,7 @@ from aiohttp import web
 
 from services.ingest.tokens import TokenRole
 from shared.logs import configure_logging
+from shared.schemas.boards import Role
 from shared.settings import Mode, SinmunSettings
 
 SERVICE_NAMES = ("ingest", "search", "boards", "render")
@@ -44,6 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("file", type=Path)
     ingest.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    member = commands.add_parser("member", help="community members")
+    member_commands = member.add_subparsers(dest="member_command", required=True)
+    add = member_commands.add_parser(
+        "create", help="create a member (password from stdin's first line, or a prompt)"
+    )
+    add.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.READER])
+    add.add_argument("--email", required=True)
+    add.add_argument("--nickname", required=True)
+    add.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
+
+    keys = commands.add_parser("keys", help="key material")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_commands.add_parser(
+        "session", help="print a new Ed25519 key pair for member sessions (private, then public)"
+    )
 
     search = commands.add_parser("search", help="the search index")
     search_commands = search.add_subparsers(dest="search_command", required=True)
@@ -144,6 +161,54 @@ async def ingest_command(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+async def member_command(args: argparse.Namespace) -> int:
+    import getpass
+
+    from services.boards.members import MemberStore, TakenError
+    from services.boards.passwords import hash_password, weakness
+    from services.bootstrap import open_storage
+
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    problem = weakness(password, args.email, args.nickname)
+    if problem:
+        print(f"sinmun: {problem}", file=sys.stderr)
+        return 1
+    settings = settings_from(args, SinmunSettings().mode)
+    storage = await open_storage(settings, "boards")
+    try:
+        members = await MemberStore.open(storage)
+        try:
+            created = await members.create(
+                args.email, args.nickname, hash_password(password), Role(args.role)
+            )
+        except TakenError as exc:
+            print(f"sinmun: that {exc.field} is already registered", file=sys.stderr)
+            return 1
+    finally:
+        await storage.close()
+    print(f"created {created.role.value} {created.nickname!r} ({created.member_id})")
+    return 0
+
+
+def keys_command() -> int:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from shared.sessions import public_key_pem
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )  # fmt: skip
+    print("# SINMUN_BOARDS_SESSION_PRIVATE_KEY (boards only; keep it secret)")
+    print(private.decode().strip())
+    print("# SINMUN_SESSION_PUBLIC_KEY (every service)")
+    print(public_key_pem(key).strip())
+    return 0
+
+
 async def search_command(args: argparse.Namespace) -> int:
     from services.bootstrap import make_bus
     from services.search.analysis import KiwiAnalyzer
@@ -176,6 +241,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(ingest_command(args)))
     if args.command == "search":
         sys.exit(asyncio.run(search_command(args)))
+    if args.command == "member":
+        sys.exit(asyncio.run(member_command(args)))
+    if args.command == "keys":
+        sys.exit(keys_command())
     if args.command == "up":
         run_server(settings_from(args, Mode.EMBEDDED), list(SERVICE_NAMES))
     elif args.command == "serve":

@@ -69,6 +69,11 @@ class SinmunSettings(BaseSettings):
     search_index_prefix: str = Field(
         default="", description="prefix of the engine's index and alias names (papers sharing one)"
     )
+    session_public_key: str = Field(
+        default="",
+        description="boards' Ed25519 public key (PEM) that verifies member sessions "
+        "(embedded: from the data folder when empty)",
+    )
     sections: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SECTIONS),
         description="the paper's sections as JSON {slug: name}, in menu order",

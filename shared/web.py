@@ -60,7 +60,7 @@ async def errors_middleware(
     try:
         return await handler(request)
     except ServiceError as exc:
-        return json_response(exc.body(), status=exc.status)
+        return json_response(exc.body(), status=exc.status, headers=exc.headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -1,11 +1,19 @@
-"""Boards: members, sessions and community boards (built in the boards issue)."""
+"""Boards: members, sessions and community boards."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiohttp import web
 
+from services.boards import identity
+from services.boards.members import MemberStore
+from services.boards.settings import BoardsSettings
+from services.boards.throttle import LoginThrottle
+from shared.auth import VERIFIER
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
+from shared.sessions import SessionSigner, SessionVerifier, private_key_for
 from shared.web import PROBES
 
 
@@ -16,11 +24,29 @@ class BoardsService:
         self.storage: DocumentStorage | None = None
 
     def add_routes(self, app: web.Application) -> None:
-        return None
+        identity.add_routes(app)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
+        settings = BoardsSettings(**infra.settings.model_dump())
         self.storage = await infra.open_storage(self.name)
         app[PROBES][f"{self.name}.storage"] = self.storage.ping
+        key = private_key_for(settings, settings.boards_session_private_key.get_secret_value())
+        ttl = settings.boards_session_ttl_s
+        app[identity.IDENTITY] = identity.IdentityDeps(
+            members=await MemberStore.open(self.storage),
+            throttle=await LoginThrottle.open(
+                self.storage,
+                settings.boards_login_max_failures,
+                settings.boards_login_window_s,
+                settings.boards_login_lock_s,
+            ),
+            signer=SessionSigner(key, timedelta(seconds=ttl)),
+            bus=infra.bus,
+            cookie_secure=settings.boards_cookie_secure,
+            session_ttl_s=ttl,
+        )
+        if VERIFIER not in app:
+            app[VERIFIER] = SessionVerifier(key.public_key())
 
     async def stop(self) -> None:
         if self.storage is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from services.boards.settings import BoardsSettings
 from services.ingest.settings import IngestSettings
 from shared.settings import SinmunSettings
 
@@ -13,7 +14,11 @@ README = Path(__file__).parent.parent.parent / "README.md"
 
 def test_the_configuration_table_lists_every_setting_and_no_other() -> None:
     documented = set(re.findall(r"^\| `(SINMUN_[A-Z0-9_]+)` \|", README.read_text("utf-8"), re.M))
-    fields = {*SinmunSettings.model_fields, *IngestSettings.model_fields}
+    fields = {
+        *SinmunSettings.model_fields,
+        *IngestSettings.model_fields,
+        *BoardsSettings.model_fields,
+    }
     actual = {f"SINMUN_{name.upper()}" for name in fields}
     assert documented == actual
 

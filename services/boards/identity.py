@@ -1,0 +1,167 @@
+"""Boards' identity views: sign-up (`/api/members`), log in and out (`/api/sessions`)."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from services.boards.members import Member, MemberStore, TakenError, email_key, nickname_key
+from services.boards.passwords import DUMMY_HASH, hash_password, verify_password, weakness
+from services.boards.throttle import LoginThrottle
+from shared.auth import require_session
+from shared.errors import ServiceError
+from shared.ports.bus import EventBus
+from shared.schemas import Envelope, MemberJoined
+from shared.schemas.boards import Role
+from shared.sessions import CSRF_COOKIE, SESSION_COOKIE, SessionSigner
+from shared.topics import MEMBERS_EVENTS
+from shared.web import json_response
+
+NICKNAME = r"^[0-9A-Za-z가-힣_\-]+$"
+
+
+class SignUp(BaseModel):
+    """Strict: a JSON object where a string belongs (`{"$gt": ""}`) is a 422, never a query."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: EmailStr
+    nickname: Annotated[str, StringConstraints(min_length=2, max_length=20, pattern=NICKNAME)]
+    password: str = Field(max_length=256)
+
+    @field_validator("nickname", mode="before")
+    @classmethod
+    def _compatible_forms(cls, value: object) -> object:
+        """Full-width and other compatibility forms become plain ones (ＰＯＨＡＮＧ → POHANG)."""
+        return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+class LogIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    login: str = Field(min_length=1, max_length=254, description="email or nickname")
+    password: str = Field(min_length=1, max_length=256)
+
+
+@dataclass
+class IdentityDeps:
+    members: MemberStore
+    throttle: LoginThrottle
+    signer: SessionSigner
+    bus: EventBus
+    cookie_secure: bool
+    session_ttl_s: int
+
+
+IDENTITY = web.AppKey("boards_identity", IdentityDeps)
+
+
+async def parse(request: web.Request, model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate_json(await request.read())
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "(root)", "message": e["msg"],
+             "type": e["type"]}
+            for e in exc.errors(include_url=False)
+        ]  # fmt: skip
+        raise ServiceError(422, "invalid_request", "the request does not match the schema",
+                           details) from exc  # fmt: skip
+
+
+async def sign_up(request: web.Request) -> web.Response:
+    deps = request.app[IDENTITY]
+    form: SignUp = await parse(request, SignUp)
+    problem = weakness(form.password, form.email, form.nickname)
+    if problem:
+        raise ServiceError(422, "weak_password", problem,
+                           [{"field": "password", "message": problem, "type": "weak"}])  # fmt: skip
+    try:
+        member = await deps.members.create(
+            form.email, form.nickname, hash_password(form.password), Role.MEMBER
+        )
+    except TakenError as exc:
+        raise ServiceError(
+            409,
+            f"{exc.field}_taken",
+            f"that {exc.field} is already registered",
+            [{"field": exc.field, "message": "taken", "type": "duplicate"}],
+        ) from exc
+    await announce(deps.bus, member)
+    return json_response({"member": member.public()}, status=201)
+
+
+async def announce(bus: EventBus, member: Member) -> None:
+    event = MemberJoined(
+        member_id=member.member_id, nickname=member.nickname, role=member.role,
+        joined_at=member.joined_at,
+    )  # fmt: skip
+    await bus.publish(MEMBERS_EVENTS.name, member.member_id, Envelope.wrap(event, "boards"))
+
+
+async def log_in(request: web.Request) -> web.Response:
+    deps = request.app[IDENTITY]
+    form: LogIn = await parse(request, LogIn)
+    login = form.login.strip()
+    account = "acct:" + (email_key(login) if "@" in login else nickname_key(login))
+    client = "ip:" + (request.remote or "unknown")
+    wait = await deps.throttle.wait_s(account, client)
+    if wait:
+        raise ServiceError(
+            429, "too_many_failures", f"too many failed logins; try again in {wait} s",
+            {"retry_after_s": wait}, headers={"Retry-After": str(wait)},
+        )  # fmt: skip
+    member = await (deps.members.by_email(login) if "@" in login
+                    else deps.members.by_nickname(login))  # fmt: skip
+    # An unknown login costs the same hash check, so timing does not reveal members.
+    ok = verify_password(member.password_hash if member else DUMMY_HASH, form.password)
+    if member is None or not ok:
+        await deps.throttle.failed(account, client)
+        raise ServiceError(401, "invalid_credentials", "wrong login or password")
+    await deps.throttle.succeeded(account)
+    token, session = deps.signer.issue(member.member_id, member.nickname, member.role)
+    csrf = secrets.token_urlsafe(24)
+    response = json_response({
+        "token": token, "member": member.public(), "csrf_token": csrf,
+        "expires_at": session.expires_at.isoformat(),
+    })  # fmt: skip
+    common: dict[str, Any] = {"path": "/", "samesite": "Lax", "secure": deps.cookie_secure,
+                              "max_age": deps.session_ttl_s}  # fmt: skip
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, **common)
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, **common)
+    return response
+
+
+async def log_out(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.del_cookie(name, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    session = await require_session(request)
+    member = await request.app[IDENTITY].members.get(session.member_id)
+    if member is None:
+        raise ServiceError(401, "unauthorized", "the member no longer exists")
+    return json_response({"member": member.public(), "expires_at": session.expires_at.isoformat()})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/members", sign_up)
+    app.router.add_post("/api/sessions", log_in)
+    app.router.add_delete("/api/sessions", log_out)
+    app.router.add_get("/api/sessions/me", me)

@@ -1,0 +1,28 @@
+"""Boards' own settings (beside the shared SinmunSettings)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from shared.settings import SinmunSettings
+
+
+class BoardsSettings(SinmunSettings):
+    boards_session_private_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Ed25519 private key (PEM) that signs member sessions (secret!; embedded: "
+        "a key file in the data folder when empty)",
+    )
+    boards_session_ttl_s: int = Field(default=43_200, ge=60, description="session lifetime")
+    boards_cookie_secure: bool = Field(
+        default=False, description="mark cookies Secure (set it when the site is served on https)"
+    )
+    boards_login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins (per account, per IP) before slowing down"
+    )
+    boards_login_window_s: int = Field(
+        default=900, ge=1, description="how long failed logins are remembered"
+    )
+    boards_login_lock_s: int = Field(
+        default=30, ge=1, description="first wait after too many failures (doubles each time)"
+    )

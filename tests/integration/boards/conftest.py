@@ -1,0 +1,82 @@
+"""The boards service on each storage backend: embedded (SQLite) and FerretDB (+ Kafka)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.boards.settings import BoardsSettings
+from services.bootstrap import create_app
+from shared.adapters.mongo_store import MongoStorage
+from shared.service import INFRA
+from shared.settings import Mode
+from tests.conftest import real_server
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
+STRONG = "영일만-바다-2026-봄"
+
+
+@dataclass
+class Boards:
+    client: TestClient  # type: ignore[type-arg]
+    settings: BoardsSettings
+    app: web.Application
+
+    async def sign_up(self, email: str, nickname: str, password: str = STRONG) -> Any:
+        return await self.client.post(
+            "/api/members", json={"email": email, "nickname": nickname, "password": password}
+        )
+
+    async def log_in(self, login: str, password: str = STRONG) -> Any:
+        return await self.client.post("/api/sessions", json={"login": login, "password": password})
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+def boards_settings(request: pytest.FixtureRequest, tmp_path: Path) -> BoardsSettings:
+    common: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "boards_login_max_failures": 3,
+        "boards_login_lock_s": 2,
+    }
+    if request.param == "embedded":
+        return BoardsSettings(mode=Mode.EMBEDDED, **common)
+    run = uuid.uuid4().hex[:10]
+    return BoardsSettings(
+        mode=Mode.DISTRIBUTED,
+        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_namespace=f"t{run}.",
+        mongo_url=real_server("SINMUN_MONGO_URL"),
+        mongo_db_prefix=f"t{run}_",
+        boards_session_private_key=new_private_key(),
+        **common,
+    )
+
+
+def new_private_key() -> str:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )  # fmt: skip
+    return pem.decode()
+
+
+@pytest.fixture
+async def boards(
+    boards_settings: BoardsSettings, aiohttp_client: ClientFactory
+) -> AsyncIterator[Boards]:
+    app = create_app(boards_settings, ["boards"])
+    client = await aiohttp_client(app)
+    yield Boards(client, boards_settings, app)
+    storage = await app[INFRA].open_storage("boards")
+    if isinstance(storage, MongoStorage):
+        await storage.drop()
+    await storage.close()
