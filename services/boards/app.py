@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from services.boards import identity
+from services.boards import board_api, identity
 from services.boards.members import MemberStore
+from services.boards.posts import PostStore
 from services.boards.settings import BoardsSettings
 from services.boards.throttle import LoginThrottle
 from shared.auth import VERIFIER
@@ -25,6 +26,7 @@ class BoardsService:
 
     def add_routes(self, app: web.Application) -> None:
         identity.add_routes(app)
+        board_api.add_routes(app)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         settings = BoardsSettings(**infra.settings.model_dump())
@@ -44,6 +46,11 @@ class BoardsService:
             bus=infra.bus,
             cookie_secure=settings.boards_cookie_secure,
             session_ttl_s=ttl,
+        )
+        app[board_api.BOARDS] = board_api.BoardDeps(
+            boards=dict(settings.boards_boards),
+            posts=await PostStore.open(self.storage),
+            bus=infra.bus,
         )
         if VERIFIER not in app:
             app[VERIFIER] = SessionVerifier(key.public_key())

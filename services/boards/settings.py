@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from services.boards.catalog import DEFAULT_BOARDS, BoardConfig
 from shared.settings import SinmunSettings
 
 
 class BoardsSettings(SinmunSettings):
+    boards_boards: dict[str, BoardConfig] = Field(
+        default_factory=lambda: dict(DEFAULT_BOARDS),
+        description='the boards as JSON {slug: {"name", "write": "member"|"staff", "comment"}}',
+    )
     boards_session_private_key: SecretStr = Field(
         default=SecretStr(""),
         description="Ed25519 private key (PEM) that signs member sessions (secret!; embedded: "

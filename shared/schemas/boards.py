@@ -35,6 +35,7 @@ class BoardPost(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime | None = None
     version: int = Field(default=1, ge=1)
+    pinned: bool = Field(default=False, description="a notice kept at the top of its board")
 
 
 class BoardComment(BaseModel):

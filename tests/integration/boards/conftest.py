@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ class Boards:
         return await self.client.post(
             "/api/members", json={"email": email, "nickname": nickname, "password": password}
         )
+
+    async def until(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not condition():  # noqa: ASYNC110 - waiting on a consumer's side effect
+                await asyncio.sleep(0.05)
 
     async def log_in(self, login: str, password: str = STRONG) -> Any:
         return await self.client.post("/api/sessions", json={"login": login, "password": password})

@@ -1,0 +1,132 @@
+"""Board views: the boards, their posts (list, read, write)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from services.boards.catalog import Access, BoardConfig, allowed
+from services.boards.identity import parse
+from services.boards.posts import PostStore, new_post_id, now
+from shared.auth import require_session
+from shared.errors import ServiceError
+from shared.ports.bus import EventBus
+from shared.schemas import Envelope
+from shared.schemas.boards import BoardPost, PostCreated
+from shared.topics import BOARDS_EVENTS
+from shared.web import json_response
+
+MAX_PAGE_SIZE = 50
+MAX_BODY_CHARS = 20_000
+
+
+class NewPost(BaseModel):
+    """Strict: every field its JSON type, nothing else (no operator objects, no extra keys)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    body_text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY_CHARS)
+    ]
+    pinned: bool = False
+
+
+@dataclass
+class BoardDeps:
+    boards: dict[str, BoardConfig]
+    posts: PostStore
+    bus: EventBus
+
+
+BOARDS = web.AppKey("boards_posts", BoardDeps)
+
+
+def _board(request: web.Request) -> tuple[str, BoardConfig]:
+    slug = request.match_info["board"]
+    config = request.app[BOARDS].boards.get(slug)
+    if config is None:
+        raise ServiceError(404, "no_such_board", f"there is no board {slug!r}")
+    return slug, config
+
+
+def _int(request: web.Request, name: str, default: int, high: int) -> int:
+    raw = request.query.get(name, "")
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = 0
+    if not 1 <= value <= high:
+        raise ServiceError(
+            400,
+            "invalid_query",
+            f"{name} must be between 1 and {high}",
+            [{"field": name, "message": "out of range", "type": "value"}],
+        )
+    return value
+
+
+def post_body(post: BoardPost) -> dict[str, Any]:
+    return post.model_dump(mode="json")
+
+
+async def list_boards(request: web.Request) -> web.Response:
+    boards = request.app[BOARDS].boards
+    return json_response({"boards": [
+        {"board": slug, "name": c.name, "write": c.write.value, "comment": c.comment.value}
+        for slug, c in boards.items()
+    ]})  # fmt: skip
+
+
+async def list_posts(request: web.Request) -> web.Response:
+    slug, config = _board(request)
+    page = _int(request, "page", 1, 10_000)
+    size = _int(request, "size", 20, MAX_PAGE_SIZE)
+    total, posts = await request.app[BOARDS].posts.page(slug, (page - 1) * size, size)
+    return json_response({
+        "board": slug, "name": config.name, "total": total, "page": page, "size": size,
+        "posts": [post_body(p) for p in posts],
+    })  # fmt: skip
+
+
+async def create_post(request: web.Request) -> web.Response:
+    slug, config = _board(request)
+    session = await require_session(request)
+    if not allowed(config.write, session):
+        raise ServiceError(403, "forbidden", f"only staff write on {config.name}")
+    form: NewPost = await parse(request, NewPost)
+    if form.pinned and not allowed(Access.STAFF, session):
+        raise ServiceError(403, "forbidden", "only staff pin posts")
+    created = now()
+    post = BoardPost(
+        post_id=new_post_id(created), board=slug, title=form.title, body_text=form.body_text,
+        author_id=session.member_id, author_nick=session.nickname, created_at=created,
+        pinned=form.pinned,
+    )  # fmt: skip
+    deps = request.app[BOARDS]
+    await deps.posts.create(post)
+    await deps.bus.publish(
+        BOARDS_EVENTS.name, post.post_id, Envelope.wrap(PostCreated(post=post), "boards")
+    )
+    return json_response(
+        {"post": post_body(post)}, status=201,
+        headers={"Location": f"/api/boards/{slug}/posts/{post.post_id}"},
+    )  # fmt: skip
+
+
+async def get_post(request: web.Request) -> web.Response:
+    slug, _ = _board(request)
+    found = await request.app[BOARDS].posts.get(request.match_info["post_id"])
+    if found is None or found[0].board != slug or found[1].get("hidden"):
+        raise ServiceError(404, "not_found", "no such post")
+    return json_response({"post": post_body(found[0])})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/boards", list_boards)
+    app.router.add_get("/api/boards/{board}/posts", list_posts)
+    app.router.add_post("/api/boards/{board}/posts", create_post)
+    app.router.add_get(r"/api/boards/{board}/posts/{post_id:[0-9a-f]{21}}", get_post)
