@@ -7,6 +7,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from services.boards import board_api, identity
+from services.boards.comments import CommentStore
 from services.boards.members import MemberStore
 from services.boards.posts import PostStore
 from services.boards.settings import BoardsSettings
@@ -50,6 +51,7 @@ class BoardsService:
         app[board_api.BOARDS] = board_api.BoardDeps(
             boards=dict(settings.boards_boards),
             posts=await PostStore.open(self.storage),
+            comments=await CommentStore.open(self.storage),
             bus=infra.bus,
         )
         if VERIFIER not in app:

@@ -9,13 +9,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from services.boards.catalog import Access, BoardConfig, allowed
+from services.boards.comments import AlreadyVotedError, CommentStore
 from services.boards.identity import parse
-from services.boards.posts import PostStore, new_post_id, now
+from services.boards.posts import PostStore, new_id, now
 from shared.auth import require_session
 from shared.errors import ServiceError
 from shared.ports.bus import EventBus
 from shared.schemas import Envelope
-from shared.schemas.boards import BoardPost, PostCreated
+from shared.schemas.boards import BoardComment, BoardPost, CommentAdded, PostCreated
 from shared.topics import BOARDS_EVENTS
 from shared.web import json_response
 
@@ -35,10 +36,20 @@ class NewPost(BaseModel):
     pinned: bool = False
 
 
+class NewComment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    body_text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+    ]
+    parent_id: str | None = None
+
+
 @dataclass
 class BoardDeps:
     boards: dict[str, BoardConfig]
     posts: PostStore
+    comments: CommentStore
     bus: EventBus
 
 
@@ -69,8 +80,11 @@ def _int(request: web.Request, name: str, default: int, high: int) -> int:
     return value
 
 
-def post_body(post: BoardPost) -> dict[str, Any]:
-    return post.model_dump(mode="json")
+def post_body(post: BoardPost, counters: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = post.model_dump(mode="json")
+    if counters is not None:
+        body.update({k: v for k, v in counters.items() if k != "hidden"})
+    return body
 
 
 async def list_boards(request: web.Request) -> web.Response:
@@ -88,7 +102,7 @@ async def list_posts(request: web.Request) -> web.Response:
     total, posts = await request.app[BOARDS].posts.page(slug, (page - 1) * size, size)
     return json_response({
         "board": slug, "name": config.name, "total": total, "page": page, "size": size,
-        "posts": [post_body(p) for p in posts],
+        "posts": [post_body(p, c) for p, c in posts],
     })  # fmt: skip
 
 
@@ -102,7 +116,7 @@ async def create_post(request: web.Request) -> web.Response:
         raise ServiceError(403, "forbidden", "only staff pin posts")
     created = now()
     post = BoardPost(
-        post_id=new_post_id(created), board=slug, title=form.title, body_text=form.body_text,
+        post_id=new_id(created), board=slug, title=form.title, body_text=form.body_text,
         author_id=session.member_id, author_nick=session.nickname, created_at=created,
         pinned=form.pinned,
     )  # fmt: skip
@@ -117,16 +131,82 @@ async def create_post(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
-async def get_post(request: web.Request) -> web.Response:
-    slug, _ = _board(request)
+async def _visible_post(request: web.Request) -> tuple[BoardPost, dict[str, Any], BoardConfig]:
+    slug, config = _board(request)
     found = await request.app[BOARDS].posts.get(request.match_info["post_id"])
     if found is None or found[0].board != slug or found[1].get("hidden"):
         raise ServiceError(404, "not_found", "no such post")
-    return json_response({"post": post_body(found[0])})
+    return found[0], found[1], config
+
+
+async def get_post(request: web.Request) -> web.Response:
+    post, counters, _ = await _visible_post(request)
+    return json_response({"post": post_body(post, counters)})
+
+
+async def list_comments(request: web.Request) -> web.Response:
+    post, _, _ = await _visible_post(request)
+    thread = await request.app[BOARDS].comments.thread(post.post_id)
+    return json_response({"post_id": post.post_id, "comments": thread})
+
+
+async def add_comment(request: web.Request) -> web.Response:
+    post, _, config = await _visible_post(request)
+    session = await require_session(request)
+    if not allowed(config.comment, session):
+        raise ServiceError(403, "forbidden", f"only staff comment on {config.name}")
+    form: NewComment = await parse(request, NewComment)
+    deps = request.app[BOARDS]
+    if form.parent_id is not None:
+        parent = await deps.comments.get(form.parent_id)
+        if parent is None or parent.post_id != post.post_id:
+            raise ServiceError(
+                422,
+                "invalid_request",
+                "parent_id is not a comment of this post",
+                [{"field": "parent_id", "message": "unknown", "type": "value"}],
+            )
+        if parent.parent_id is not None:
+            raise ServiceError(
+                422,
+                "invalid_request",
+                "replies go one level deep",
+                [{"field": "parent_id", "message": "a reply", "type": "value"}],
+            )
+    created = now()
+    comment = BoardComment(
+        comment_id=new_id(created), post_id=post.post_id, parent_id=form.parent_id,
+        board=post.board, body_text=form.body_text, author_id=session.member_id,
+        author_nick=session.nickname, created_at=created,
+    )  # fmt: skip
+    await deps.comments.add(comment)
+    await deps.posts.bump(post.post_id, "comments")
+    await deps.bus.publish(
+        BOARDS_EVENTS.name, post.post_id, Envelope.wrap(CommentAdded(comment=comment), "boards")
+    )
+    return json_response({"comment": comment.model_dump(mode="json")}, status=201)
+
+
+async def vote(request: web.Request) -> web.Response:
+    post, counters, _ = await _visible_post(request)
+    session = await require_session(request)
+    if session.member_id == post.author_id:
+        raise ServiceError(403, "own_post", "you cannot recommend your own post")
+    deps = request.app[BOARDS]
+    try:
+        await deps.comments.vote(post.post_id, session.member_id)
+    except AlreadyVotedError as exc:
+        raise ServiceError(409, "already_voted", "you recommended this post already") from exc
+    await deps.posts.bump(post.post_id, "votes")
+    return json_response({"post_id": post.post_id, "votes": counters["votes"] + 1})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/boards", list_boards)
     app.router.add_get("/api/boards/{board}/posts", list_posts)
     app.router.add_post("/api/boards/{board}/posts", create_post)
-    app.router.add_get(r"/api/boards/{board}/posts/{post_id:[0-9a-f]{21}}", get_post)
+    post = r"/api/boards/{board}/posts/{post_id:[0-9a-f]{21}}"
+    app.router.add_get(post, get_post)
+    app.router.add_get(post + "/comments", list_comments)
+    app.router.add_post(post + "/comments", add_comment)
+    app.router.add_post(post + "/vote", vote)

@@ -43,6 +43,7 @@ class BoardComment(BaseModel):
 
     comment_id: str
     post_id: str
+    parent_id: str | None = Field(default=None, description="the comment this one replies to")
     board: Slug
     body_text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
     author_id: str
