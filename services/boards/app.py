@@ -11,6 +11,7 @@ from services.boards.comments import CommentStore
 from services.boards.members import MemberStore
 from services.boards.posts import PostStore
 from services.boards.settings import BoardsSettings
+from services.boards.spam import SpamGuard
 from services.boards.throttle import LoginThrottle
 from shared.auth import VERIFIER
 from shared.ports.storage import DocumentStorage
@@ -35,8 +36,9 @@ class BoardsService:
         app[PROBES][f"{self.name}.storage"] = self.storage.ping
         key = private_key_for(settings, settings.boards_session_private_key.get_secret_value())
         ttl = settings.boards_session_ttl_s
+        members = await MemberStore.open(self.storage)
         app[identity.IDENTITY] = identity.IdentityDeps(
-            members=await MemberStore.open(self.storage),
+            members=members,
             throttle=await LoginThrottle.open(
                 self.storage,
                 settings.boards_login_max_failures,
@@ -52,6 +54,10 @@ class BoardsService:
             boards=dict(settings.boards_boards),
             posts=await PostStore.open(self.storage),
             comments=await CommentStore.open(self.storage),
+            members=members,
+            spam=await SpamGuard.open(
+                self.storage, settings.boards_blocklist, settings.boards_trust_days
+            ),
             bus=infra.bus,
         )
         if VERIFIER not in app:

@@ -6,17 +6,20 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.boards.catalog import Access, BoardConfig, allowed
 from services.boards.comments import AlreadyVotedError, CommentStore
 from services.boards.identity import parse
+from services.boards.members import MemberStore
 from services.boards.posts import PostStore, new_id, now
+from services.boards.spam import SpamGuard
 from shared.auth import require_session
 from shared.errors import ServiceError
 from shared.ports.bus import EventBus
 from shared.schemas import Envelope
 from shared.schemas.boards import BoardComment, BoardPost, CommentAdded, PostCreated
+from shared.sessions import Session
 from shared.topics import BOARDS_EVENTS
 from shared.web import json_response
 
@@ -34,6 +37,7 @@ class NewPost(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY_CHARS)
     ]
     pinned: bool = False
+    website: str | None = Field(default=None, description="the honeypot: people leave it empty")
 
 
 class NewComment(BaseModel):
@@ -43,6 +47,7 @@ class NewComment(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
     ]
     parent_id: str | None = None
+    website: str | None = Field(default=None, description="the honeypot: people leave it empty")
 
 
 @dataclass
@@ -50,6 +55,8 @@ class BoardDeps:
     boards: dict[str, BoardConfig]
     posts: PostStore
     comments: CommentStore
+    members: MemberStore
+    spam: SpamGuard
     bus: EventBus
 
 
@@ -114,13 +121,16 @@ async def create_post(request: web.Request) -> web.Response:
     form: NewPost = await parse(request, NewPost)
     if form.pinned and not allowed(Access.STAFF, session):
         raise ServiceError(403, "forbidden", "only staff pin posts")
+    deps = request.app[BOARDS]
+    trusted = await _trusted(deps, session)
+    deps.spam.check_text(form.title, form.body_text, honeypot=form.website, trusted=trusted)
+    await deps.spam.admit_post(session.member_id, trusted, form.title, form.body_text)
     created = now()
     post = BoardPost(
         post_id=new_id(created), board=slug, title=form.title, body_text=form.body_text,
         author_id=session.member_id, author_nick=session.nickname, created_at=created,
         pinned=form.pinned,
     )  # fmt: skip
-    deps = request.app[BOARDS]
     await deps.posts.create(post)
     await deps.bus.publish(
         BOARDS_EVENTS.name, post.post_id, Envelope.wrap(PostCreated(post=post), "boards")
@@ -129,6 +139,13 @@ async def create_post(request: web.Request) -> web.Response:
         {"post": post_body(post)}, status=201,
         headers={"Location": f"/api/boards/{slug}/posts/{post.post_id}"},
     )  # fmt: skip
+
+
+async def _trusted(deps: BoardDeps, session: Session) -> bool:
+    member = await deps.members.get(session.member_id)
+    if member is None:
+        raise ServiceError(401, "unauthorized", "the member no longer exists")
+    return deps.spam.trusted(session.is_staff, member.joined_at)
 
 
 async def _visible_post(request: web.Request) -> tuple[BoardPost, dict[str, Any], BoardConfig]:
@@ -157,6 +174,8 @@ async def add_comment(request: web.Request) -> web.Response:
         raise ServiceError(403, "forbidden", f"only staff comment on {config.name}")
     form: NewComment = await parse(request, NewComment)
     deps = request.app[BOARDS]
+    trusted = await _trusted(deps, session)
+    deps.spam.check_text(form.body_text, honeypot=form.website, trusted=trusted)
     if form.parent_id is not None:
         parent = await deps.comments.get(form.parent_id)
         if parent is None or parent.post_id != post.post_id:
@@ -173,6 +192,7 @@ async def add_comment(request: web.Request) -> web.Response:
                 "replies go one level deep",
                 [{"field": "parent_id", "message": "a reply", "type": "value"}],
             )
+    await deps.spam.admit_comment(session.member_id, session.is_staff)
     created = now()
     comment = BoardComment(
         comment_id=new_id(created), post_id=post.post_id, parent_id=form.parent_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from services.boards.catalog import DEFAULT_BOARDS, BoardConfig
+from services.boards.spam import DEFAULT_BLOCKLIST
 from shared.settings import SinmunSettings
 
 
@@ -12,6 +13,16 @@ class BoardsSettings(SinmunSettings):
     boards_boards: dict[str, BoardConfig] = Field(
         default_factory=lambda: dict(DEFAULT_BOARDS),
         description='the boards as JSON {slug: {"name", "write": "member"|"staff", "comment"}}',
+    )
+    boards_blocklist: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BLOCKLIST),
+        description="JSON list of regular expressions refused in posts and comments "
+        "(defaults: loan, gambling and side-job spam)",
+    )
+    boards_trust_days: float = Field(
+        default=3.0,
+        ge=0,
+        description="days before a new member's posts are no longer rate- and link-limited",
     )
     boards_session_private_key: SecretStr = Field(
         default=SecretStr(""),
