@@ -7,9 +7,9 @@ from datetime import timedelta
 from aiohttp import web
 
 from services.boards import board_api, identity
-from services.boards.comments import CommentStore
 from services.boards.members import MemberStore
 from services.boards.posts import PostStore
+from services.boards.reactions import ReactionStore
 from services.boards.settings import BoardsSettings
 from services.boards.spam import SpamGuard
 from services.boards.throttle import LoginThrottle
@@ -53,7 +53,7 @@ class BoardsService:
         app[board_api.BOARDS] = board_api.BoardDeps(
             boards=dict(settings.boards_boards),
             posts=await PostStore.open(self.storage),
-            comments=await CommentStore.open(self.storage),
+            reactions=await ReactionStore.open(self.storage),
             members=members,
             spam=await SpamGuard.open(
                 self.storage, settings.boards_blocklist, settings.boards_trust_days

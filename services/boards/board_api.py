@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -9,16 +10,23 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.boards.catalog import Access, BoardConfig, allowed
-from services.boards.comments import AlreadyVotedError, CommentStore
 from services.boards.identity import parse
 from services.boards.members import MemberStore
-from services.boards.posts import PostStore, new_id, now
+from services.boards.posts import PostStore, new_id, now, post_of
+from services.boards.reactions import AlreadyReportedError, AlreadyVotedError, ReactionStore
 from services.boards.spam import SpamGuard
-from shared.auth import require_session
+from shared.auth import current_session, require_session
 from shared.errors import ServiceError
 from shared.ports.bus import EventBus
 from shared.schemas import Envelope
-from shared.schemas.boards import BoardComment, BoardPost, CommentAdded, PostCreated
+from shared.schemas.boards import (
+    BoardComment,
+    BoardPost,
+    CommentAdded,
+    PostCreated,
+    PostHidden,
+    PostUpdated,
+)
 from shared.sessions import Session
 from shared.topics import BOARDS_EVENTS
 from shared.web import json_response
@@ -50,11 +58,35 @@ class NewComment(BaseModel):
     website: str | None = Field(default=None, description="the honeypot: people leave it empty")
 
 
+class EditPost(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
+    body_text: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY_CHARS)
+        ]
+        | None
+    ) = None
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+REPORTS_TO_HIDE = 3
+
+
 @dataclass
 class BoardDeps:
     boards: dict[str, BoardConfig]
     posts: PostStore
-    comments: CommentStore
+    reactions: ReactionStore
     members: MemberStore
     spam: SpamGuard
     bus: EventBus
@@ -106,7 +138,20 @@ async def list_posts(request: web.Request) -> web.Response:
     slug, config = _board(request)
     page = _int(request, "page", 1, 10_000)
     size = _int(request, "size", 20, MAX_PAGE_SIZE)
-    total, posts = await request.app[BOARDS].posts.page(slug, (page - 1) * size, size)
+    q = request.query.get("q", "").strip()
+    if q:
+        by = request.query.get("by", "title")
+        if by not in {"title", "author"} or len(q) > 100:
+            raise ServiceError(
+                400,
+                "invalid_query",
+                "search by title or author, up to 100 chars",
+                [{"field": "by", "message": "title or author", "type": "value"}],
+            )
+        found = await request.app[BOARDS].posts.search(slug, q, by, page * size)
+        total, posts = len(found), found[(page - 1) * size :]
+    else:
+        total, posts = await request.app[BOARDS].posts.page(slug, (page - 1) * size, size)
     return json_response({
         "board": slug, "name": config.name, "total": total, "page": page, "size": size,
         "posts": [post_body(p, c) for p, c in posts],
@@ -148,22 +193,143 @@ async def _trusted(deps: BoardDeps, session: Session) -> bool:
     return deps.spam.trusted(session.is_staff, member.joined_at)
 
 
-async def _visible_post(request: web.Request) -> tuple[BoardPost, dict[str, Any], BoardConfig]:
+async def _visible_post(
+    request: web.Request, staff_sees_hidden: bool = False
+) -> tuple[BoardPost, dict[str, Any], BoardConfig]:
     slug, config = _board(request)
     found = await request.app[BOARDS].posts.get(request.match_info["post_id"])
-    if found is None or found[0].board != slug or found[1].get("hidden"):
+    if found is None or found[0].board != slug:
         raise ServiceError(404, "not_found", "no such post")
+    if found[1]["hidden"]:
+        session = await current_session(request) if staff_sees_hidden else None
+        if session is None or not session.is_staff:
+            raise ServiceError(404, "not_found", "no such post")
     return found[0], found[1], config
 
 
+def _viewer(request: web.Request, session: Session | None) -> str:
+    if session is not None:
+        return "m:" + session.member_id
+    raw = f"{request.remote}|{request.headers.get('User-Agent', '')}"
+    return "a:" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
 async def get_post(request: web.Request) -> web.Response:
+    post, counters, _ = await _visible_post(request, staff_sees_hidden=True)
+    deps = request.app[BOARDS]
+    if await deps.reactions.first_view(
+        post.post_id, _viewer(request, await current_session(request))
+    ):
+        await deps.posts.bump(post.post_id, "views")
+        counters = {**counters, "views": counters["views"] + 1}
+    body = post_body(post, counters)
+    if counters["hidden"]:
+        body.update({"hidden": True, "hidden_reason": counters["hidden_reason"]})
+    return json_response({"post": body})
+
+
+def _may_change(session: Session, post: BoardPost, counters: dict[str, Any]) -> None:
+    if session.is_staff:
+        return
+    if session.member_id != post.author_id:
+        raise ServiceError(403, "forbidden", "only the author or staff may change a post")
+    if counters["comments"]:
+        raise ServiceError(409, "locked", "a post with comments can no longer be changed")
+
+
+async def edit_post(request: web.Request) -> web.Response:
     post, counters, _ = await _visible_post(request)
-    return json_response({"post": post_body(post, counters)})
+    session = await require_session(request)
+    _may_change(session, post, counters)
+    form: EditPost = await parse(request, EditPost)
+    deps = request.app[BOARDS]
+    title = form.title or post.title
+    body_text = form.body_text or post.body_text
+    if not session.is_staff:
+        deps.spam.check_text(title, body_text, honeypot=None, trusted=await _trusted(deps, session))
+    changed = await deps.posts.change(post.post_id, lambda d: {
+        "title": title, "body_text": body_text, "post_version": d["post_version"] + 1,
+        "updated_at": now().isoformat(),
+    })  # fmt: skip
+    if changed is None:
+        raise ServiceError(404, "not_found", "no such post")
+    updated = post_of(changed)
+    await _announce(deps, updated.post_id, PostUpdated(post=updated))
+    return json_response({"post": post_body(updated, counters)})
+
+
+async def _hide(deps: BoardDeps, post: BoardPost, reason: str) -> None:
+    changed = await deps.posts.change(
+        post.post_id, lambda d: None if d["hidden"] else {"hidden": True, "hidden_reason": reason}
+    )
+    if changed is not None:
+        event = PostHidden(post_id=post.post_id, board=post.board, reason=reason, hidden_at=now())
+        await _announce(deps, post.post_id, event)
+
+
+async def _announce(deps: BoardDeps, post_id: str, event: PostUpdated | PostHidden) -> None:
+    await deps.bus.publish(BOARDS_EVENTS.name, post_id, Envelope.wrap(event, "boards"))
+
+
+async def delete_post(request: web.Request) -> web.Response:
+    post, counters, _ = await _visible_post(request)
+    session = await require_session(request)
+    _may_change(session, post, counters)
+    await _hide(request.app[BOARDS], post, "deleted by its author" if not session.is_staff
+                else "deleted by staff")  # fmt: skip
+    return web.Response(status=204)
+
+
+async def report(request: web.Request) -> web.Response:
+    post, _, _ = await _visible_post(request)
+    session = await require_session(request)
+    if session.member_id == post.author_id:
+        raise ServiceError(403, "own_post", "you cannot report your own post")
+    form: Reason = await parse(request, Reason)
+    deps = request.app[BOARDS]
+    try:
+        await deps.reactions.report(post.post_id, session.member_id, form.reason)
+    except AlreadyReportedError as exc:
+        raise ServiceError(409, "already_reported", "you reported this post already") from exc
+    changed = await deps.posts.change(post.post_id, lambda d: {"reports": d["reports"] + 1})
+    reports = int(changed["reports"]) if changed else 0
+    if reports >= REPORTS_TO_HIDE:
+        await _hide(deps, post, f"reported by {reports} members; awaiting staff")
+    return json_response({"post_id": post.post_id, "reports": reports,
+                          "hidden": reports >= REPORTS_TO_HIDE})  # fmt: skip
+
+
+async def _staff(request: web.Request) -> Session:
+    session = await require_session(request)
+    if not session.is_staff:
+        raise ServiceError(403, "forbidden", "moderation is for staff")
+    return session
+
+
+async def hide(request: web.Request) -> web.Response:
+    post, _, _ = await _visible_post(request, staff_sees_hidden=True)
+    await _staff(request)
+    form: Reason = await parse(request, Reason)
+    await _hide(request.app[BOARDS], post, form.reason)
+    return json_response({"post_id": post.post_id, "hidden": True})
+
+
+async def restore(request: web.Request) -> web.Response:
+    post, _, _ = await _visible_post(request, staff_sees_hidden=True)
+    await _staff(request)
+    deps = request.app[BOARDS]
+    changed = await deps.posts.change(
+        post.post_id,
+        lambda d: {"hidden": False, "hidden_reason": None} if d["hidden"] else None,
+    )
+    if changed is not None:
+        await _announce(deps, post.post_id, PostUpdated(post=post_of(changed)))
+    return json_response({"post_id": post.post_id, "hidden": False})
 
 
 async def list_comments(request: web.Request) -> web.Response:
     post, _, _ = await _visible_post(request)
-    thread = await request.app[BOARDS].comments.thread(post.post_id)
+    thread = await request.app[BOARDS].reactions.thread(post.post_id)
     return json_response({"post_id": post.post_id, "comments": thread})
 
 
@@ -177,7 +343,7 @@ async def add_comment(request: web.Request) -> web.Response:
     trusted = await _trusted(deps, session)
     deps.spam.check_text(form.body_text, honeypot=form.website, trusted=trusted)
     if form.parent_id is not None:
-        parent = await deps.comments.get(form.parent_id)
+        parent = await deps.reactions.get(form.parent_id)
         if parent is None or parent.post_id != post.post_id:
             raise ServiceError(
                 422,
@@ -199,7 +365,7 @@ async def add_comment(request: web.Request) -> web.Response:
         board=post.board, body_text=form.body_text, author_id=session.member_id,
         author_nick=session.nickname, created_at=created,
     )  # fmt: skip
-    await deps.comments.add(comment)
+    await deps.reactions.add(comment)
     await deps.posts.bump(post.post_id, "comments")
     await deps.bus.publish(
         BOARDS_EVENTS.name, post.post_id, Envelope.wrap(CommentAdded(comment=comment), "boards")
@@ -214,7 +380,7 @@ async def vote(request: web.Request) -> web.Response:
         raise ServiceError(403, "own_post", "you cannot recommend your own post")
     deps = request.app[BOARDS]
     try:
-        await deps.comments.vote(post.post_id, session.member_id)
+        await deps.reactions.vote(post.post_id, session.member_id)
     except AlreadyVotedError as exc:
         raise ServiceError(409, "already_voted", "you recommended this post already") from exc
     await deps.posts.bump(post.post_id, "votes")
@@ -227,6 +393,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/boards/{board}/posts", create_post)
     post = r"/api/boards/{board}/posts/{post_id:[0-9a-f]{21}}"
     app.router.add_get(post, get_post)
+    app.router.add_patch(post, edit_post)
+    app.router.add_delete(post, delete_post)
+    app.router.add_post(post + "/report", report)
+    app.router.add_post(post + "/hide", hide)
+    app.router.add_post(post + "/restore", restore)
     app.router.add_get(post + "/comments", list_comments)
     app.router.add_post(post + "/comments", add_comment)
     app.router.add_post(post + "/vote", vote)

@@ -7,13 +7,15 @@ views, votes and comments change it); the post's own content version is `post_ve
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.ports.storage import Collection, DocumentStorage, IndexSpec
 from shared.schemas.boards import BoardPost
 
-COUNTERS = ("views", "votes", "comments")
+COUNTERS = ("views", "votes", "comments", "reports")
+SEARCH_SCAN = 5000  # the newest posts a title search looks through
 MAX_TRIES = 20
 
 
@@ -51,27 +53,62 @@ class PostStore:
         return total, [(_post(d), counters(d)) for d in docs]
 
     async def bump(self, post_id: str, counter: str, by: int = 1) -> bool:
-        """Add to a post's counter (compare-and-set, retried); False if the post is gone."""
+        """Add to a post's counter; False if the post is gone."""
+        changed = await self.change(post_id, lambda d: {counter: d.get(counter, 0) + by})
+        return changed is not None
+
+    async def change(
+        self, post_id: str, update: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """Apply `update(doc)` (the fields to change, or None to change nothing) by
+        compare-and-set, retried; the new document, or None if the post is gone or unchanged."""
         for _ in range(MAX_TRIES):
             doc = await self._posts.get(post_id)
             if doc is None:
-                return False
-            changed = {**doc, counter: doc.get(counter, 0) + by, "version": doc["version"] + 1}
+                return None
+            fields = update(doc)
+            if fields is None:
+                return None
+            changed = {**doc, **fields, "version": doc["version"] + 1}
             if await self._posts.compare_and_set(changed, doc["version"]):
-                return True
-        raise RuntimeError(f"post {post_id} is changing too fast to count")
+                return changed
+        raise RuntimeError(f"post {post_id} is changing too fast")
+
+    async def search(
+        self, board: str, q: str, by: str, limit: int
+    ) -> list[tuple[BoardPost, dict[str, Any]]]:
+        """Posts of a board whose title contains `q` (case-insensitive) or whose author is `q`."""
+        if by == "author":
+            docs = await self._posts.find(
+                {"board": board, "hidden": False, "author_nick": q},
+                sort=[("created_at", -1)], limit=limit,
+            )  # fmt: skip
+            return [(_post(d), counters(d)) for d in docs]
+        needle = q.casefold()
+        docs = await self._posts.find(
+            {"board": board, "hidden": False}, sort=[("created_at", -1)], limit=SEARCH_SCAN
+        )
+        hits = [d for d in docs if needle in str(d["title"]).casefold()]
+        return [(_post(d), counters(d)) for d in hits[:limit]]
 
 
 def counters(doc: dict[str, Any]) -> dict[str, Any]:
-    return {name: int(doc.get(name, 0)) for name in COUNTERS} | {"hidden": doc.get("hidden")}
+    return {name: int(doc.get(name, 0)) for name in COUNTERS} | {
+        "hidden": bool(doc.get("hidden")), "hidden_reason": doc.get("hidden_reason"),
+    }  # fmt: skip
 
 
 def _document(post: BoardPost) -> dict[str, Any]:
     doc = post.model_dump(mode="json")
     doc["_id"] = doc.pop("post_id")
     doc["post_version"] = doc.pop("version")
-    doc.update({"version": 1, "hidden": False, "views": 0, "votes": 0, "comments": 0})
+    doc.update({"version": 1, "hidden": False, "views": 0, "votes": 0, "comments": 0,
+                "reports": 0, "hidden_reason": None})  # fmt: skip
     return doc
+
+
+def post_of(doc: dict[str, Any]) -> BoardPost:
+    return _post(doc)
 
 
 def _post(doc: dict[str, Any]) -> BoardPost:

@@ -1,26 +1,41 @@
-"""Comments (one level of replies) and 추천 votes (once per member)."""
+"""What members do with a post: comments (one level of replies), 추천 votes and 신고 reports
+(once per member each, by primary key), and views (counted once per viewer per 24 hours)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError, IndexSpec
 from shared.schemas.boards import BoardComment
+
+VIEW_WINDOW = timedelta(hours=24)
 
 
 class AlreadyVotedError(Exception):
     pass
 
 
-class CommentStore:
-    def __init__(self, comments: Collection, votes: Collection) -> None:
+class AlreadyReportedError(Exception):
+    pass
+
+
+class ReactionStore:
+    def __init__(
+        self, comments: Collection, votes: Collection, reports: Collection, views: Collection
+    ) -> None:
         self._comments = comments
         self._votes = votes
+        self._reports = reports
+        self._views = views
 
     @classmethod
-    async def open(cls, storage: DocumentStorage) -> CommentStore:
+    async def open(cls, storage: DocumentStorage) -> ReactionStore:
         comments = await storage.collection("comments", [IndexSpec(("post_id", "created_at"))])
-        return cls(comments, await storage.collection("votes"))
+        return cls(
+            comments, await storage.collection("votes"), await storage.collection("reports"),
+            await storage.collection("views"),
+        )  # fmt: skip
 
     async def add(self, comment: BoardComment) -> None:
         doc = comment.model_dump(mode="json")
@@ -51,6 +66,29 @@ class CommentStore:
             await self._votes.insert({"_id": f"{post_id}:{member_id}", "post_id": post_id})
         except DuplicateKeyError as exc:
             raise AlreadyVotedError(post_id) from exc
+
+    async def report(self, post_id: str, member_id: str, reason: str) -> None:
+        doc = {"_id": f"{post_id}:{member_id}", "post_id": post_id, "reason": reason,
+               "at": datetime.now(UTC).isoformat()}  # fmt: skip
+        try:
+            await self._reports.insert(doc)
+        except DuplicateKeyError as exc:
+            raise AlreadyReportedError(post_id) from exc
+
+    async def first_view(self, post_id: str, viewer: str) -> bool:
+        """True when `viewer` has not viewed the post in the last 24 hours (and record it)."""
+        key, now = f"{post_id}:{viewer}", datetime.now(UTC)
+        doc = {"_id": key, "at": now.isoformat(), "version": 1}
+        try:
+            await self._views.insert(doc)
+            return True
+        except DuplicateKeyError:
+            seen = await self._views.get(key)
+        if seen is None or now - datetime.fromisoformat(seen["at"]) < VIEW_WINDOW:
+            return False
+        return await self._views.compare_and_set(
+            {**doc, "version": seen["version"] + 1}, seen["version"]
+        )
 
 
 def _comment(doc: dict[str, Any]) -> BoardComment:

@@ -1,0 +1,105 @@
+"""Editing and deleting, 신고 reports that hide a post until staff decide, staff hide and
+restore, 조회수 once per viewer, search within a board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.schemas.boards import Role
+from tests.integration.boards.conftest import Boards
+from tests.integration.boards.test_posts import token_for, write
+
+
+async def new_post(boards: Boards, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
+    response = await write(boards, "free", auth, **fields)
+    assert response.status == 201, await response.text()
+    post: dict[str, Any] = (await response.json())["post"]
+    return post
+
+
+async def test_authors_edit_until_someone_comments_and_staff_always(boards: Boards) -> None:
+    author, other = await token_for(boards, "작가"), await token_for(boards, "남이")
+    editor = await token_for(boards, "데스크", Role.EDITOR)
+    post = await new_post(boards, author, title="오타 있는 제목")
+    url = f"/api/boards/free/posts/{post['post_id']}"
+    edited = await boards.client.patch(url, json={"title": "고친 제목"}, headers=author)
+    assert edited.status == 200, await edited.text()
+    assert ((await edited.json())["post"]["title"], (await edited.json())["post"]["version"]) == (
+        "고친 제목", 2,
+    )  # fmt: skip
+    assert (await boards.client.patch(url, json={"title": "x"}, headers=other)).status == 403
+    await boards.client.post(url + "/comments", json={"body_text": "댓글"}, headers=other)
+    locked = await boards.client.patch(url, json={"title": "또 고침"}, headers=author)
+    assert (locked.status, (await locked.json())["error"]["code"]) == (409, "locked")
+    assert (await boards.client.delete(url, headers=author)).status == 409
+    assert (
+        await boards.client.patch(url, json={"body_text": "편집"}, headers=editor)
+    ).status == 200
+
+
+async def test_a_deleted_post_disappears_for_readers(boards: Boards) -> None:
+    author = await token_for(boards, "지우개")
+    editor = await token_for(boards, "데스크2", Role.EDITOR)
+    post = await new_post(boards, author, title="지울 글")
+    url = f"/api/boards/free/posts/{post['post_id']}"
+    assert (await boards.client.delete(url, headers=author)).status == 204
+    assert (await boards.client.get(url, headers=author)).status == 404
+    listed = await (await boards.client.get("/api/boards/free/posts")).json()
+    assert post["post_id"] not in {p["post_id"] for p in listed["posts"]}
+    seen = await (await boards.client.get(url, headers=editor)).json()
+    assert seen["post"]["hidden"] is True and "deleted" in seen["post"]["hidden_reason"]
+
+
+async def test_three_reports_hide_a_post_until_staff_restore_it(boards: Boards) -> None:
+    author = await token_for(boards, "문제글")
+    reporters = [await token_for(boards, f"신고자{n}") for n in range(3)]
+    staff = await token_for(boards, "운영진", Role.ADMIN)
+    post = await new_post(boards, author, title="논란의 글")
+    url = f"/api/boards/free/posts/{post['post_id']}"
+    assert (await boards.client.post(url + "/report", json={"reason": "x"}, headers=author)
+            ).status == 403  # fmt: skip
+    for n, reporter in enumerate(reporters[:2]):
+        answer = await boards.client.post(
+            url + "/report", json={"reason": "욕설"}, headers=reporter
+        )
+        assert (await answer.json()) == {"post_id": post["post_id"], "reports": n + 1,
+                                         "hidden": False}  # fmt: skip
+    twice = await boards.client.post(url + "/report", json={"reason": "욕설"}, headers=reporters[0])
+    assert twice.status == 409
+    third = await boards.client.post(url + "/report", json={"reason": "광고"}, headers=reporters[2])
+    assert (await third.json())["hidden"] is True
+    assert (await boards.client.get(url, headers=author)).status == 404
+    assert (await boards.client.post(url + "/restore", headers=author)).status in {403, 404}
+    assert (await boards.client.post(url + "/restore", headers=staff)).status == 200
+    assert (await boards.client.get(url, headers=author)).status == 200
+    hidden = await boards.client.post(
+        url + "/hide", json={"reason": "명예훼손 소지"}, headers=staff
+    )
+    assert hidden.status == 200
+    assert (await boards.client.get(url, headers=author)).status == 404
+
+
+async def test_views_count_once_per_viewer(boards: Boards) -> None:
+    author, reader = await token_for(boards, "조회"), await token_for(boards, "독자1")
+    post = await new_post(boards, author, title="조회수 시험")
+    url = f"/api/boards/free/posts/{post['post_id']}"
+    counts = []
+    for auth in (author, author, reader, reader):
+        counts.append((await (await boards.client.get(url, headers=auth)).json())["post"]["views"])
+    boards.client.session.cookie_jar.clear()
+    for _ in range(2):
+        counts.append((await (await boards.client.get(url)).json())["post"]["views"])
+    assert counts == [1, 1, 2, 2, 3, 3]
+
+
+async def test_search_within_a_board_by_title_or_author(boards: Boards) -> None:
+    one, two = await token_for(boards, "영일대러버"), await token_for(boards, "경주토박이")
+    await new_post(boards, one, title="영일대 KTX 주차 팁")
+    await new_post(boards, two, title="경주 단풍 코스", body_text="영일대 말고 경주")
+    by_title = await (await boards.client.get("/api/boards/free/posts?q=ktx")).json()
+    assert [p["title"] for p in by_title["posts"]] == ["영일대 KTX 주차 팁"]
+    by_author = await (
+        await boards.client.get("/api/boards/free/posts?q=경주토박이&by=author")
+    ).json()
+    assert [p["author_nick"] for p in by_author["posts"]] == ["경주토박이"]
+    assert (await boards.client.get("/api/boards/free/posts?q=x&by=body")).status == 400
