@@ -49,6 +49,7 @@ from shared.ports.search import SearchIndex
 from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
 
 ROOT = Path(__file__).parent.parent
+SERVICE_LOG = Path(tempfile.gettempdir()) / "sinmun-bench-service.log"
 LEVELS = (1, 10, 50)
 REQUESTS_PER_LEVEL = 600
 
@@ -154,7 +155,8 @@ def start_service(settings: IngestSettings, backend: str) -> tuple[subprocess.Po
     command = ["up"] if backend == "embedded" else ["serve", "search"]
     process = subprocess.Popen(
         [sys.executable, "-c", "from services.cli import main; main()", *command],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # A file, not a pipe nobody reads: a full pipe would stall the service mid-benchmark.
+        env=env, stdout=SERVICE_LOG.open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     return process, f"http://127.0.0.1:{port}"
 
@@ -163,7 +165,7 @@ async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     async with ClientSession() as session:
         for _ in range(600):
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
+                raise RuntimeError(f"the service exited; see {SERVICE_LOG}")
             try:
                 async with session.get(base + "/api/search/status") as response:
                     if response.status == 200:

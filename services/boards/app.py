@@ -10,6 +10,7 @@ from services.boards import board_api, identity
 from services.boards.members import MemberStore
 from services.boards.posts import PostStore
 from services.boards.reactions import ReactionStore
+from services.boards.read_cache import PageCache, ViewCounter
 from services.boards.settings import BoardsSettings
 from services.boards.spam import SpamGuard
 from services.boards.throttle import LoginThrottle
@@ -25,6 +26,7 @@ class BoardsService:
 
     def __init__(self) -> None:
         self.storage: DocumentStorage | None = None
+        self.views: ViewCounter | None = None
 
     def add_routes(self, app: web.Application) -> None:
         identity.add_routes(app)
@@ -50,10 +52,16 @@ class BoardsService:
             cookie_secure=settings.boards_cookie_secure,
             session_ttl_s=ttl,
         )
+        posts = await PostStore.open(self.storage)
+        reactions = await ReactionStore.open(self.storage)
+        self.views = ViewCounter(posts, reactions)
+        self.views.start()
         app[board_api.BOARDS] = board_api.BoardDeps(
             boards=dict(settings.boards_boards),
-            posts=await PostStore.open(self.storage),
-            reactions=await ReactionStore.open(self.storage),
+            posts=posts,
+            reactions=reactions,
+            pages=PageCache(),
+            views=self.views,
             members=members,
             spam=await SpamGuard.open(
                 self.storage, settings.boards_blocklist, settings.boards_trust_days
@@ -64,5 +72,7 @@ class BoardsService:
             app[VERIFIER] = SessionVerifier(key.public_key())
 
     async def stop(self) -> None:
+        if self.views is not None:
+            await self.views.stop()  # the last counted views are written before closing
         if self.storage is not None:
             await self.storage.close()

@@ -14,6 +14,7 @@ from services.boards.identity import parse
 from services.boards.members import MemberStore
 from services.boards.posts import PostStore, new_id, now, post_of
 from services.boards.reactions import AlreadyReportedError, AlreadyVotedError, ReactionStore
+from services.boards.read_cache import PageCache, ViewCounter
 from services.boards.spam import SpamGuard
 from shared.auth import current_session, require_session
 from shared.errors import ServiceError
@@ -88,6 +89,8 @@ class BoardDeps:
     posts: PostStore
     reactions: ReactionStore
     members: MemberStore
+    pages: PageCache
+    views: ViewCounter
     spam: SpamGuard
     bus: EventBus
 
@@ -151,7 +154,10 @@ async def list_posts(request: web.Request) -> web.Response:
         found = await request.app[BOARDS].posts.search(slug, q, by, page * size)
         total, posts = len(found), found[(page - 1) * size :]
     else:
-        total, posts = await request.app[BOARDS].posts.page(slug, (page - 1) * size, size)
+        deps = request.app[BOARDS]
+        total, posts = await deps.pages.get(
+            (slug, page, size), lambda: deps.posts.page(slug, (page - 1) * size, size)
+        )
     return json_response({
         "board": slug, "name": config.name, "total": total, "page": page, "size": size,
         "posts": [post_body(p, c) for p, c in posts],
@@ -177,6 +183,7 @@ async def create_post(request: web.Request) -> web.Response:
         pinned=form.pinned,
     )  # fmt: skip
     await deps.posts.create(post)
+    deps.pages.invalidate(slug)
     await deps.bus.publish(
         BOARDS_EVENTS.name, post.post_id, Envelope.wrap(PostCreated(post=post), "boards")
     )
@@ -217,11 +224,9 @@ def _viewer(request: web.Request, session: Session | None) -> str:
 async def get_post(request: web.Request) -> web.Response:
     post, counters, _ = await _visible_post(request, staff_sees_hidden=True)
     deps = request.app[BOARDS]
-    if await deps.reactions.first_view(
-        post.post_id, _viewer(request, await current_session(request))
-    ):
-        await deps.posts.bump(post.post_id, "views")
-        counters = {**counters, "views": counters["views"] + 1}
+    viewer = _viewer(request, await current_session(request))
+    unwritten = deps.views.view(post.post_id, viewer)  # written in the background
+    counters = {**counters, "views": counters["views"] + unwritten}
     body = post_body(post, counters)
     if counters["hidden"]:
         body.update({"hidden": True, "hidden_reason": counters["hidden_reason"]})
@@ -268,6 +273,7 @@ async def _hide(deps: BoardDeps, post: BoardPost, reason: str) -> None:
 
 
 async def _announce(deps: BoardDeps, post_id: str, event: PostUpdated | PostHidden) -> None:
+    deps.pages.invalidate(event.post.board if isinstance(event, PostUpdated) else event.board)
     await deps.bus.publish(BOARDS_EVENTS.name, post_id, Envelope.wrap(event, "boards"))
 
 

@@ -79,12 +79,14 @@ class ReactionStore:
         """True when `viewer` has not viewed the post in the last 24 hours (and record it)."""
         key, now = f"{post_id}:{viewer}", datetime.now(UTC)
         doc = {"_id": key, "at": now.isoformat(), "version": 1}
-        try:
-            await self._views.insert(doc)
-            return True
-        except DuplicateKeyError:
-            seen = await self._views.get(key)
-        if seen is None or now - datetime.fromisoformat(seen["at"]) < VIEW_WINDOW:
+        seen = await self._views.get(key)  # a read first: repeats are the common case
+        if seen is None:
+            try:
+                await self._views.insert(doc)
+                return True
+            except DuplicateKeyError:
+                return False  # another request recorded this viewer a moment ago
+        if now - datetime.fromisoformat(seen["at"]) < VIEW_WINDOW:
             return False
         return await self._views.compare_and_set(
             {**doc, "version": seen["version"] + 1}, seen["version"]

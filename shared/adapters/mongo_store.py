@@ -13,10 +13,12 @@ on to the replace. MongoDB itself needs no claim and gets none.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -58,6 +60,34 @@ def _checked(doc: Document) -> Document:
 
 
 CLAIM_TIMEOUT = timedelta(seconds=10)
+BUSY = "SQLITE_BUSY"
+BUSY_TRIES = 6
+
+
+class BusyRetrying:
+    """A collection whose calls are retried when FerretDB's SQLite backend reports a locked
+    database (code 1, "database is locked (SQLITE_BUSY)"): the write did not happen, so it is
+    safe to try again; seen under a few hundred concurrent requests."""
+
+    def __init__(self, inner: AsyncCollection[Document]) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        async def retrying(*args: Any, **kwargs: Any) -> Any:
+            for attempt in range(BUSY_TRIES):
+                try:
+                    return await attr(*args, **kwargs)
+                except OperationFailure as exc:
+                    if BUSY not in str(exc) or attempt == BUSY_TRIES - 1:
+                        raise
+                    await asyncio.sleep(0.01 * 2**attempt)
+            raise AssertionError("unreachable")
+
+        return retrying
 
 
 class VersionClaims:
@@ -156,17 +186,27 @@ class MongoStorage:
         )
         self._db = self._client[database]
         self._claims: VersionClaims | None = None
+        self._ferretdb = False
+
+    def _raw(self, name: str) -> AsyncCollection[Document]:
+        collection = self._db[name]
+        return (
+            cast("AsyncCollection[Document]", BusyRetrying(collection))
+            if self._ferretdb
+            else collection
+        )
 
     async def open(self) -> None:
         await self._client.aconnect()
         build = await self._client.admin.command("buildInfo")
         if "ferretdbVersion" in build:
-            self._claims = VersionClaims(self._db["_cas_claims"])
+            self._ferretdb = True
+            self._claims = VersionClaims(self._raw("_cas_claims"))
 
     async def collection(self, name: str, indexes: Sequence[IndexSpec] = ()) -> MongoCollection:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
             raise StorageError(f"invalid collection name {name!r}")
-        collection = MongoCollection(self._db[name], self._claims)
+        collection = MongoCollection(self._raw(name), self._claims)
         await collection.create(indexes)
         return collection
 

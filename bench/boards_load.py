@@ -1,0 +1,234 @@
+"""Boards under load: 200 concurrent readers and 20 writers for 30 seconds.
+
+    .venv/bin/python -m bench.boards_load --backend embedded|distributed [--seconds 30]
+
+The boards service runs as its own process (`sinmun up` embedded, `sinmun serve boards` on
+FerretDB + Kafka); this process is the load. Readers page through the free board and open
+posts; writers (reporters, so the anti-spam rates do not throttle the measurement) post and
+comment. Reports req/s and p50/p99 per kind, and every non-2xx answer as an error.
+Appends a table to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bench.search_speed import free_port
+from services.boards.members import MemberStore
+from services.boards.passwords import hash_password
+from services.boards.settings import BoardsSettings
+from services.bootstrap import open_storage
+from shared.schemas.boards import Role
+from shared.settings import Mode
+
+ROOT = Path(__file__).parent.parent
+SERVICE_LOG = Path(tempfile.gettempdir()) / "sinmun-bench-service.log"
+READERS, WRITERS, SEED_POSTS = 200, 20, 200
+PASSWORD = "벤치마크-기자-비밀번호-2026"
+
+
+def settings_for(backend: str, data_dir: Path) -> tuple[BoardsSettings, dict[str, str]]:
+    run = uuid.uuid4().hex[:8]
+    if backend == "embedded":
+        return BoardsSettings(mode=Mode.EMBEDDED, data_dir=data_dir), {
+            "SINMUN_DATA_DIR": str(data_dir)
+        }
+    key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()  # fmt: skip
+    env = BoardsSettings()
+    settings = BoardsSettings(
+        mode=Mode.DISTRIBUTED, data_dir=data_dir, mongo_url=env.mongo_url,
+        mongo_db_prefix=f"bench{run}_", kafka_bootstrap_servers=env.kafka_bootstrap_servers,
+        kafka_namespace=f"bench{run}.",
+    )  # fmt: skip
+    return settings, {
+        "SINMUN_MONGO_DB_PREFIX": settings.mongo_db_prefix,
+        "SINMUN_KAFKA_NAMESPACE": settings.kafka_namespace,
+        "SINMUN_BOARDS_SESSION_PRIVATE_KEY": key,
+    }
+
+
+async def make_writers(settings: BoardsSettings) -> list[str]:
+    storage = await open_storage(settings, "boards")
+    members = await MemberStore.open(storage)
+    hashed = hash_password(PASSWORD)
+    emails = []
+    for n in range(WRITERS):
+        email = f"writer{n}@bench.example"
+        await members.create(email, f"기자{n:02d}", hashed, Role.REPORTER)
+        emails.append(email)
+    await storage.close()
+    return emails
+
+
+def start(backend: str, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, **env_extra, "SINMUN_PORT": str(port), "SINMUN_LOG_LEVEL": "WARNING"}
+    command = ["up"] if backend == "embedded" else ["serve", "boards"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from services.cli import main; main()", *command],
+        # A file, not a pipe nobody reads: a full pipe would stall the service mid-benchmark.
+        env=env, stdout=SERVICE_LOG.open("ab"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def wait_ready(session: ClientSession, base: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited; see {SERVICE_LOG}")
+        try:
+            async with session.get(base + "/api/boards") as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("boards did not start")
+
+
+async def seed(session: ClientSession, base: str, emails: list[str]) -> tuple[list[str], list[str]]:
+    """Log the writers in and write the first posts; their tokens and the post ids."""
+    tokens = []
+    for email in emails:
+        async with session.post(
+            base + "/api/sessions", json={"login": email, "password": PASSWORD}
+        ) as r:
+            tokens.append((await r.json())["token"])
+    post_ids: list[str] = []
+    for n in range(SEED_POSTS):
+        async with session.post(
+            base + "/api/boards/free/posts",
+            json={"title": f"시드 글 {n}", "body_text": f"포항 소식 {n} " * 20},
+            headers={"Authorization": f"Bearer {tokens[n % WRITERS]}"},
+        ) as r:
+            post_ids.append((await r.json())["post"]["post_id"])
+    return tokens, post_ids
+
+
+async def run(backend: str, seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings, env = settings_for(backend, Path(tmp) / "data")
+        emails = await make_writers(settings)
+        process, base = start(backend, env)
+        timings: dict[str, list[float]] = {"read list": [], "read post": [], "write": []}
+        errors: list[str] = []
+        try:
+            connector = TCPConnector(limit=READERS + WRITERS)
+            async with ClientSession(connector=connector, timeout=ClientTimeout(60)) as session:
+                await wait_ready(session, base, process)
+                tokens, post_ids = await seed(session, base, emails)
+                session.cookie_jar.clear()
+                deadline = time.perf_counter() + seconds
+
+                async def timed(kind: str, method: str, url: str, **kw: Any) -> Any:
+                    started = time.perf_counter()
+                    async with session.request(method, url, **kw) as r:
+                        body = await r.read()
+                        if r.status >= 300:
+                            errors.append(f"{kind} {r.status} {body[:120]!r}")
+                    timings[kind].append(time.perf_counter() - started)
+                    return body
+
+                async def reader(n: int) -> None:
+                    rnd = random.Random(n)
+                    while time.perf_counter() < deadline:
+                        if rnd.random() < 0.5:
+                            page = rnd.randint(1, 10)
+                            await timed(
+                                "read list",
+                                "GET",
+                                f"{base}/api/boards/free/posts?page={page}&size=20",
+                            )
+                        else:
+                            post = rnd.choice(post_ids)
+                            await timed("read post", "GET", f"{base}/api/boards/free/posts/{post}",
+                                        headers={"User-Agent": f"reader-{n}"})  # fmt: skip
+
+                async def writer(n: int) -> None:
+                    auth = {"Authorization": f"Bearer {tokens[n]}"}
+                    count = 0
+                    while time.perf_counter() < deadline:
+                        count += 1
+                        if count % 2:
+                            await timed("write", "POST", f"{base}/api/boards/free/posts",
+                                        json={"title": f"글 {n}-{count}",
+                                              "body_text": f"작성자 {n}의 {count}번째 글"},
+                                        headers=auth)  # fmt: skip
+                        else:
+                            post = post_ids[(n * 7 + count) % len(post_ids)]
+                            await timed(
+                                "write",
+                                "POST",
+                                f"{base}/api/boards/free/posts/{post}/comments",
+                                json={"body_text": f"댓글 {n}-{count}"},
+                                headers=auth,
+                            )
+
+                started = time.perf_counter()
+                await asyncio.gather(*(reader(n) for n in range(READERS)),
+                                     *(writer(n) for n in range(WRITERS)))  # fmt: skip
+                elapsed = time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            if backend == "distributed":
+                storage = await open_storage(settings, "boards")
+                await storage.drop()  # type: ignore[attr-defined]
+                await storage.close()
+    return {"backend": backend, "seconds": elapsed, "timings": timings, "errors": errors}
+
+
+def report(result: dict[str, Any]) -> str:
+    elapsed = result["seconds"]
+    lines = [
+        f"\n### Boards under load, {result['backend']} ({time.strftime('%Y-%m-%d')})\n",
+        f"Command: `.venv/bin/python -m bench.boards_load --backend {result['backend']}`\n",
+        f"{READERS} readers and {WRITERS} writers for {elapsed:.0f} s against the boards service "
+        f"in its own process ({SEED_POSTS} posts to start); errors: {len(result['errors'])}\n",
+        "| requests | count | req/s | p50 | p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, values in result["timings"].items():
+        if values:
+            p99 = statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
+            lines.append(
+                f"| {kind} | {len(values)} | {len(values) / elapsed:.0f} | "
+                f"{statistics.median(values) * 1000:.1f} ms | {p99 * 1000:.1f} ms |"
+            )
+    if result["errors"]:
+        lines += ["", "First errors:", *(f"- `{e}`" for e in result["errors"][:5])]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    text = report(asyncio.run(run(args.backend, args.seconds)))
+    print(text)
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write(text)
+
+
+if __name__ == "__main__":
+    main()
