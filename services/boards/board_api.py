@@ -16,6 +16,7 @@ from services.boards.posts import PostStore, new_id, now, post_of
 from services.boards.reactions import AlreadyReportedError, AlreadyVotedError, ReactionStore
 from services.boards.read_cache import PageCache, ViewCounter
 from services.boards.spam import SpamGuard
+from services.boards.text import to_html
 from shared.auth import current_session, require_session
 from shared.errors import ServiceError
 from shared.ports.bus import EventBus
@@ -124,6 +125,7 @@ def _int(request: web.Request, name: str, default: int, high: int) -> int:
 
 def post_body(post: BoardPost, counters: dict[str, Any] | None = None) -> dict[str, Any]:
     body = post.model_dump(mode="json")
+    body["body_html"] = to_html(post.body_text)
     if counters is not None:
         body.update({k: v for k, v in counters.items() if k != "hidden"})
     return body

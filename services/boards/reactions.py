@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.boards.text import to_html
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError, IndexSpec
 from shared.schemas.boards import BoardComment
 
@@ -52,7 +53,9 @@ class ReactionStore:
         top: list[dict[str, Any]] = []
         by_id: dict[str, dict[str, Any]] = {}
         for doc in docs:
-            item = {**_comment(doc).model_dump(mode="json"), "replies": []}
+            comment = _comment(doc)
+            item = {**comment.model_dump(mode="json"), "body_html": to_html(comment.body_text),
+                    "replies": []}  # fmt: skip
             if item["parent_id"] is None:
                 top.append(item)
                 by_id[item["comment_id"]] = item

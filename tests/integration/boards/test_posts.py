@@ -66,6 +66,7 @@ async def test_members_write_on_the_free_board_and_staff_on_notices(boards: Boar
     assert (await boards.client.post("/api/boards/free/posts", json=anonymous)).status == 401
     read = await boards.client.get(f"/api/boards/free/posts/{post['post_id']}")
     assert (await read.json())["post"]["title"] == "영일대 야경 사진 공유합니다"
+    assert (await read.json())["post"]["body_html"] == "본문"  # escaped text, links made
     assert (await boards.client.get(f"/api/boards/notice/posts/{post['post_id']}")).status == 404
     assert (await boards.client.get("/api/boards/mars/posts")).status == 404
     await boards.until(lambda: len(events) == 3)
