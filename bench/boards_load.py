@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -28,7 +25,7 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.search_speed import free_port
+from bench.service_process import start, wait_ready
 from services.boards.members import MemberStore
 from services.boards.passwords import hash_password
 from services.boards.settings import BoardsSettings
@@ -37,7 +34,6 @@ from shared.schemas.boards import Role
 from shared.settings import Mode
 
 ROOT = Path(__file__).parent.parent
-SERVICE_LOG = Path(tempfile.gettempdir()) / "sinmun-bench-service.log"
 READERS, WRITERS, SEED_POSTS = 200, 20, 200
 PASSWORD = "벤치마크-기자-비밀번호-2026"
 
@@ -78,32 +74,6 @@ async def make_writers(settings: BoardsSettings) -> list[str]:
     return emails
 
 
-def start(backend: str, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, **env_extra, "SINMUN_PORT": str(port), "SINMUN_LOG_LEVEL": "WARNING"}
-    command = ["up"] if backend == "embedded" else ["serve", "boards"]
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from services.cli import main; main()", *command],
-        # A file, not a pipe nobody reads: a full pipe would stall the service mid-benchmark.
-        env=env, stdout=SERVICE_LOG.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def wait_ready(session: ClientSession, base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise RuntimeError(f"the service exited; see {SERVICE_LOG}")
-        try:
-            async with session.get(base + "/api/boards") as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("boards did not start")
-
-
 async def seed(session: ClientSession, base: str, emails: list[str]) -> tuple[list[str], list[str]]:
     """Log the writers in and write the first posts; their tokens and the post ids."""
     tokens = []
@@ -127,13 +97,13 @@ async def run(backend: str, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings, env = settings_for(backend, Path(tmp) / "data")
         emails = await make_writers(settings)
-        process, base = start(backend, env)
+        process, base = start(["up"] if backend == "embedded" else ["serve", "boards"], env)
         timings: dict[str, list[float]] = {"read list": [], "read post": [], "write": []}
         errors: list[str] = []
         try:
             connector = TCPConnector(limit=READERS + WRITERS)
             async with ClientSession(connector=connector, timeout=ClientTimeout(60)) as session:
-                await wait_ready(session, base, process)
+                await wait_ready(base, "/api/boards", process)
                 tokens, post_ids = await seed(session, base, emails)
                 session.cookie_jar.clear()
                 deadline = time.perf_counter() + seconds

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import statistics
 import string
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -36,6 +33,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from bench.relevance import corpus, judged_queries
+from bench.service_process import start, wait_ready
 from services.bootstrap import create_app, open_storage
 from services.ingest.settings import IngestSettings
 from services.ingest.tokens import TokenRole, TokenStore
@@ -49,7 +47,6 @@ from shared.ports.search import SearchIndex
 from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
 
 ROOT = Path(__file__).parent.parent
-SERVICE_LOG = Path(tempfile.gettempdir()) / "sinmun-bench-service.log"
 LEVELS = (1, 10, 50)
 REQUESTS_PER_LEVEL = 600
 
@@ -137,43 +134,14 @@ async def levels(call: Callable[[int], Awaitable[None]]) -> dict[int, list[float
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_service(settings: IngestSettings, backend: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {
-        **os.environ, "SINMUN_PORT": str(port), "SINMUN_LOG_LEVEL": "WARNING",
         "SINMUN_DATA_DIR": str(settings.data_dir),
         "SINMUN_SEARCH_INDEX_PREFIX": settings.search_index_prefix,
         "SINMUN_KAFKA_NAMESPACE": settings.kafka_namespace,
         "SINMUN_MONGO_DB_PREFIX": settings.mongo_db_prefix,
-    }  # fmt: skip
-    command = ["up"] if backend == "embedded" else ["serve", "search"]
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from services.cli import main; main()", *command],
-        # A file, not a pipe nobody reads: a full pipe would stall the service mid-benchmark.
-        env=env, stdout=SERVICE_LOG.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with ClientSession() as session:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"the service exited; see {SERVICE_LOG}")
-            try:
-                async with session.get(base + "/api/search/status") as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the search service did not start")
+    }
+    return start(["up"] if backend == "embedded" else ["serve", "search"], env)
 
 
 async def query_latency(
@@ -193,7 +161,7 @@ async def query_latency(
     await fill(index, n, analyzer)
     process, base = start_service(settings, backend)
     try:
-        await wait_ready(base, process)
+        await wait_ready(base, "/api/search/status", process)
         async with ClientSession() as session:
 
             async def through_service(i: int) -> None:
