@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.service_process import start, wait_ready
 from services.boards.members import MemberStore
@@ -31,6 +29,7 @@ from services.boards.passwords import hash_password
 from services.boards.settings import BoardsSettings
 from services.bootstrap import open_storage
 from shared.schemas.boards import Role
+from shared.sessions import new_private_key_pem
 from shared.settings import Mode
 
 ROOT = Path(__file__).parent.parent
@@ -44,10 +43,7 @@ def settings_for(backend: str, data_dir: Path) -> tuple[BoardsSettings, dict[str
         return BoardsSettings(mode=Mode.EMBEDDED, data_dir=data_dir), {
             "SINMUN_DATA_DIR": str(data_dir)
         }
-    key = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()  # fmt: skip
+    key = new_private_key_pem()
     env = BoardsSettings()
     settings = BoardsSettings(
         mode=Mode.DISTRIBUTED, data_dir=data_dir, mongo_url=env.mongo_url,

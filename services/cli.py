@@ -192,20 +192,13 @@ async def member_command(args: argparse.Namespace) -> int:
 
 
 def keys_command() -> int:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from shared.sessions import new_private_key_pem, private_key_from_pem, public_key_pem
 
-    from shared.sessions import public_key_pem
-
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )  # fmt: skip
+    private = new_private_key_pem()
     print("# SINMUN_BOARDS_SESSION_PRIVATE_KEY (boards only; keep it secret)")
-    print(private.decode().strip())
+    print(private.strip())
     print("# SINMUN_SESSION_PUBLIC_KEY (every service)")
-    print(public_key_pem(key).strip())
+    print(public_key_pem(private_key_from_pem(private.encode())).strip())
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 
 class ServiceError(Exception):
     """An error a client should see: status, machine-readable code, message, details."""
@@ -30,3 +32,15 @@ class ServiceError(Exception):
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+def validation_details(error: ValidationError) -> list[dict[str, str]]:
+    """pydantic's errors as `{"field": "images.0.url", "message", "type"}` entries."""
+    return [
+        {
+            "field": ".".join(str(part) for part in e["loc"]) or "(root)",
+            "message": e["msg"],
+            "type": e["type"],
+        }
+        for e in error.errors(include_url=False)
+    ]

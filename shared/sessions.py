@@ -82,22 +82,30 @@ class SessionVerifier:
             return None
 
 
-def _embedded_private_key(data_dir: Path) -> Ed25519PrivateKey:
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
+def new_private_key_pem() -> str:
+    """A fresh Ed25519 signing key as PKCS#8 PEM (what SINMUN_BOARDS_SESSION_PRIVATE_KEY holds)."""
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        .decode()
+    )
+
+
+def _embedded_private_key(data_dir: Path) -> Ed25519PrivateKey:
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-    return _private(path.read_bytes())
+        with os.fdopen(fd, "w") as out:
+            out.write(new_private_key_pem())
+    return private_key_from_pem(path.read_bytes())
 
 
-def _private(pem: bytes) -> Ed25519PrivateKey:
+def private_key_from_pem(pem: bytes) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise SessionKeyError("the session private key is not an Ed25519 key")
@@ -115,7 +123,7 @@ def public_key_pem(private_key: Ed25519PrivateKey) -> str:
 def private_key_for(settings: SinmunSettings, configured: str | None) -> Ed25519PrivateKey:
     """Boards' signing key: configured (PEM), else embedded's key file."""
     if configured:
-        return _private(configured.encode())
+        return private_key_from_pem(configured.encode())
     if settings.mode is Mode.EMBEDDED:
         return _embedded_private_key(settings.data_dir)
     raise SessionKeyError(

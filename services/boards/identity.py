@@ -22,7 +22,7 @@ from services.boards.members import Member, MemberStore, TakenError, email_key, 
 from services.boards.passwords import DUMMY_HASH, hash_password, verify_password, weakness
 from services.boards.throttle import LoginThrottle
 from shared.auth import require_session
-from shared.errors import ServiceError
+from shared.errors import ServiceError, validation_details
 from shared.ports.bus import EventBus
 from shared.schemas import Envelope, MemberJoined
 from shared.schemas.boards import Role
@@ -73,13 +73,10 @@ async def parse(request: web.Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate_json(await request.read())
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(root)", "message": e["msg"],
-             "type": e["type"]}
-            for e in exc.errors(include_url=False)
-        ]  # fmt: skip
-        raise ServiceError(422, "invalid_request", "the request does not match the schema",
-                           details) from exc  # fmt: skip
+        raise ServiceError(
+            422, "invalid_request", "the request does not match the schema",
+            validation_details(exc),
+        ) from exc  # fmt: skip
 
 
 async def sign_up(request: web.Request) -> web.Response:

@@ -40,7 +40,7 @@ class PostStore:
 
     async def get(self, post_id: str) -> tuple[BoardPost, dict[str, Any]] | None:
         doc = await self._posts.get(post_id)
-        return None if doc is None else (_post(doc), counters(doc))
+        return None if doc is None else (post_of(doc), counters(doc))
 
     async def page(
         self, board: str, offset: int, size: int
@@ -50,7 +50,7 @@ class PostStore:
         docs = await self._posts.find(
             where, sort=[("pinned", -1), ("created_at", -1)], limit=size, skip=offset
         )
-        return total, [(_post(d), counters(d)) for d in docs]
+        return total, [(post_of(d), counters(d)) for d in docs]
 
     async def bump(self, post_id: str, counter: str, by: int = 1) -> bool:
         """Add to a post's counter; False if the post is gone."""
@@ -83,13 +83,13 @@ class PostStore:
                 {"board": board, "hidden": False, "author_nick": q},
                 sort=[("created_at", -1)], limit=limit,
             )  # fmt: skip
-            return [(_post(d), counters(d)) for d in docs]
+            return [(post_of(d), counters(d)) for d in docs]
         needle = q.casefold()
         docs = await self._posts.find(
             {"board": board, "hidden": False}, sort=[("created_at", -1)], limit=SEARCH_SCAN
         )
         hits = [d for d in docs if needle in str(d["title"]).casefold()]
-        return [(_post(d), counters(d)) for d in hits[:limit]]
+        return [(post_of(d), counters(d)) for d in hits[:limit]]
 
 
 def counters(doc: dict[str, Any]) -> dict[str, Any]:
@@ -108,10 +108,6 @@ def _document(post: BoardPost) -> dict[str, Any]:
 
 
 def post_of(doc: dict[str, Any]) -> BoardPost:
-    return _post(doc)
-
-
-def _post(doc: dict[str, Any]) -> BoardPost:
     fields = {k: v for k, v in doc.items() if k in BoardPost.model_fields and k != "version"}
     return BoardPost.model_validate(
         {**fields, "post_id": doc["_id"], "version": doc.get("post_version", 1)}

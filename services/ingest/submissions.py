@@ -24,7 +24,7 @@ from services.ingest.domain import (
 from services.ingest.outbox import OutboxRelay
 from services.ingest.sanitize import clean_submission
 from services.ingest.store import ArticleStore, Story
-from shared.errors import ServiceError
+from shared.errors import ServiceError, validation_details
 from shared.schemas import (
     ArticlePublished,
     ArticleRetracted,
@@ -52,18 +52,6 @@ class Receipt:
             "status": self.status,
             "outcome": self.outcome.value,
         }
-
-
-def validation_details(error: ValidationError) -> list[dict[str, str]]:
-    """pydantic's errors as `{"field": "images.0.url", "message", "type"}` entries."""
-    return [
-        {
-            "field": ".".join(str(part) for part in e["loc"]) or "(root)",
-            "message": e["msg"],
-            "type": e["type"],
-        }
-        for e in error.errors(include_url=False)
-    ]
 
 
 def parse_submission(document: Mapping[str, Any]) -> ArticleSubmission:

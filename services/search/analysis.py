@@ -13,6 +13,7 @@ whitespace analyser), which is why the embedded index ranks like the engine.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SL", "SN", "SH", "VV
 NOUN_TAGS = frozenset({"NNG", "NNP"})
 MIN_COMPOUND_SYLLABLES = 3
 QUERY_CACHE = 10_000
+WORD = re.compile(r"[^\W_]+")  # letters and digits
 # One-syllable heads a compound may end in (포항+시, 구미+역, 교육+청, 해수욕+장); any other
 # one-syllable part means Kiwi guessed (배터+리, 페스티+벌) and the word stays whole.
 SUFFIX_HEADS = frozenset("시군구동읍면역청길항도원장관소단국실과처부서")
@@ -157,23 +159,10 @@ class BigramAnalyzer:
 
     name = "bigram"
 
-    @staticmethod
-    def _words(text: str) -> list[tuple[str, int]]:
-        words: list[tuple[str, int]] = []
-        start = None
-        for i, ch in enumerate(text + " "):
-            if ch.isalnum():
-                if start is None:
-                    start = i
-            elif start is not None:
-                words.append((text[start:i].lower(), start))
-                start = None
-        return words
-
     def index(self, text: str) -> Analyzed:
         text = unicodedata.normalize("NFC", text)
         grams: list[str] = []
-        for word, _ in self._words(text):
+        for word in WORD.findall(text.lower()):
             grams.extend(
                 [word] if len(word) < 2 else [word[i : i + 2] for i in range(len(word) - 1)]
             )
@@ -181,9 +170,3 @@ class BigramAnalyzer:
 
     def query(self, text: str) -> Analyzed:
         return self.index(text)
-
-
-ANALYZERS: dict[str, type[KiwiAnalyzer] | type[BigramAnalyzer]] = {
-    "kiwi": KiwiAnalyzer,
-    "bigram": BigramAnalyzer,
-}

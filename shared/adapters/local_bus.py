@@ -226,11 +226,7 @@ class LocalBus:
         return {int(p): int(n) for p, n in rows}
 
     async def ping(self) -> bool:
-        try:
-            await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
-        except (sqlite3.Error, RuntimeError):
-            return False
-        return True
+        return await self._db.ping()
 
 
 class LocalSubscription:

@@ -135,6 +135,14 @@ class SqliteDatabase:
             self._reader, lambda: fn(self._reader_connection())
         )
 
+    async def ping(self) -> bool:
+        """True when the file answers a trivial query."""
+        try:
+            await self.read(lambda c: c.execute("SELECT 1").fetchone())
+        except (sqlite3.Error, RuntimeError):
+            return False
+        return True
+
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
         self._open = False

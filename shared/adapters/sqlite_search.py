@@ -323,11 +323,7 @@ class SqliteSearchIndex:
         return await self._read_live(run)
 
     async def ping(self) -> bool:
-        try:
-            await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
-        except (sqlite3.Error, RuntimeError):
-            return False
-        return True
+        return await self._db.ping()
 
     async def close(self) -> None:
         if self._opened:

@@ -173,11 +173,7 @@ class SqliteStorage:
         return collection
 
     async def ping(self) -> bool:
-        try:
-            await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
-        except (sqlite3.Error, RuntimeError):
-            return False
-        return True
+        return await self._db.ping()
 
     async def close(self) -> None:
         if self._opened:

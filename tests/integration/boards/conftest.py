@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.boards.settings import BoardsSettings
 from services.bootstrap import create_app
 from shared.adapters.mongo_store import MongoStorage
 from shared.service import INFRA
+from shared.sessions import new_private_key_pem
 from shared.settings import Mode
 from tests.conftest import real_server
 
@@ -62,17 +61,9 @@ def boards_settings(request: pytest.FixtureRequest, tmp_path: Path) -> BoardsSet
         kafka_namespace=f"t{run}.",
         mongo_url=real_server("SINMUN_MONGO_URL"),
         mongo_db_prefix=f"t{run}_",
-        boards_session_private_key=new_private_key(),
+        boards_session_private_key=new_private_key_pem(),
         **common,
     )
-
-
-def new_private_key() -> str:
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )  # fmt: skip
-    return pem.decode()
 
 
 @pytest.fixture
