@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests use (kcat: a partner's Kafka client). Installs only what is missing.
+# Debian packages the tests use (kcat: a partner's Kafka client; chromium: the browser the
+# e2e tests drive through Playwright; wrk: the render benchmark's load generator).
+# Installs only what is missing.
 set -euo pipefail
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v wrk >/dev/null || missing+=(wrk)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
   echo "[system-packages] please install: ${missing[*]} (apt-get install -y ${missing[*]})" >&2
