@@ -11,7 +11,8 @@ from aiohttp import web
 from services.ingest.ninjs import looks_like_ninjs, ninjs_to_submission
 from services.ingest.store import ArticleStore
 from services.ingest.submissions import Ingestor, parse_submission
-from services.ingest.tokens import STAFF_ROLES, Principal, TokenRole, TokenStore
+from services.ingest.tokens import STAFF_ROLES, TOKEN_PREFIX, Principal, TokenRole, TokenStore
+from shared.auth import VERIFIER, current_session
 from shared.errors import ServiceError
 from shared.schemas import ArticleStatus, TraceContext
 from shared.schemas.articles import MAX_BODY_BYTES
@@ -32,14 +33,20 @@ DEPS = web.AppKey("ingest", IngestDeps)
 
 
 async def authenticate(request: web.Request, deps: IngestDeps) -> Principal:
+    """An API token (`snm_…`), or a newsroom member's session (the 기사쓰기 form)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ServiceError(401, "unauthorized", "a bearer token is required")
-    principal = await deps.tokens.verify(token.strip())
-    if principal is None:
-        raise ServiceError(401, "unauthorized", "the token is unknown or revoked")
-    return principal
+    if scheme.lower() == "bearer" and token.strip().startswith(TOKEN_PREFIX):
+        principal = await deps.tokens.verify(token.strip())
+        if principal is None:
+            raise ServiceError(401, "unauthorized", "the token is unknown or revoked")
+        return principal
+    session = await current_session(request) if VERIFIER in request.app else None
+    if session is None:
+        raise ServiceError(401, "unauthorized", "a bearer token or a reporter session is required")
+    if session.role.value not in {r.value for r in STAFF_ROLES}:
+        raise ServiceError(403, "forbidden", "only reporters, editors and admins write articles")
+    return Principal(name=session.nickname, role=TokenRole(session.role.value))
 
 
 def _trace(request: web.Request) -> TraceContext | None:

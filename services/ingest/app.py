@@ -14,8 +14,10 @@ from services.ingest.settings import IngestSettings
 from services.ingest.store import ArticleStore
 from services.ingest.submissions import Ingestor
 from services.ingest.tokens import TokenStore
+from shared.auth import VERIFIER
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
+from shared.sessions import session_verifier
 from shared.topics import ARTICLES_SUBMITTED
 from shared.web import PROBES
 
@@ -39,6 +41,10 @@ class IngestService:
         store = await ArticleStore.open(self.storage)
         relay = OutboxRelay(store, infra.bus)
         ingestor = Ingestor(store, relay, settings.sections)
+        if VERIFIER not in app and settings.session_public_key:
+            # Distributed: reporters' sessions (the 기사쓰기 form) verified with boards' key;
+            # embedded, boards puts its verifier in the app.
+            app[VERIFIER] = session_verifier(settings)
         app[api.DEPS] = api.IngestDeps(
             ingestor=ingestor,
             store=store,
