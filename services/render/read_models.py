@@ -1,0 +1,392 @@
+"""Render's read models: articles and board posts as its pages show them, built only from events.
+
+Both models live in render's own storage (SQLite embedded, MongoDB/FerretDB distributed) and
+apply events idempotently: a document remembers the content version it holds, an older or equal
+version changes nothing, so redelivered, duplicated or replayed events are harmless. Every write
+is a primary-key insert or a compare-and-set on a storage revision (`version`, bumped on every
+write), which is atomic on every backend, even FerretDB v1 whose filtered updates are not.
+
+Lists read small documents (`article_cards`, `posts`) sorted on indexed keys; the whole article
+(its body can be large) is read only for its own page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+
+from services.render.models import ArticleCard, ArticlePage, PostCard, PostPage
+from shared.ports.storage import Collection, Document, DocumentStorage, DuplicateKeyError, IndexSpec
+from shared.schemas import (
+    Article,
+    BoardComment,
+    BoardPost,
+    CommentAdded,
+    PostCreated,
+    PostHidden,
+    PostUpdated,
+)
+
+LEAD_CHARS = 160
+MAX_TRIES = 50
+BoardEvent = PostCreated | PostUpdated | PostHidden | CommentAdded
+
+
+def time_key(when: datetime) -> str:
+    """A UTC timestamp that sorts as text in every adapter (fixed width, microseconds, `Z`)."""
+    if when.tzinfo is None:
+        raise ValueError("time_key needs an aware datetime")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "br", "div", "li", "h2", "h3", "h4", "blockquote", "figcaption"):
+            self.parts.append(" ")
+
+
+def plain_lead(body_html: str, limit: int = LEAD_CHARS) -> str:
+    """The body's first `limit` characters of plain text (for lists, descriptions and feeds)."""
+    parser = _TextOnly()
+    # The body is sanitised on ingest; only its opening matters, so parse no more than needed.
+    parser.feed(body_html[: limit * 20])
+    parser.close()
+    text = re.sub(r"\s+", " ", "".join(parser.parts)).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+async def upsert_newer(
+    collection: Collection,
+    doc_id: str,
+    fields: Callable[[Document | None], Document | None],
+) -> Document | None:
+    """Write `fields(stored)` as the document `doc_id` unless it returns None (nothing newer).
+
+    A missing document is created by a primary-key insert; an existing one is replaced by
+    compare-and-set on its storage revision. A lost race re-reads and decides again. Returns
+    the written document, or None when nothing changed.
+    """
+    for _ in range(MAX_TRIES):
+        stored = await collection.get(doc_id)
+        new = fields(stored)
+        if new is None:
+            return None
+        if stored is None:
+            doc = {**new, "_id": doc_id, "version": 1}
+            try:
+                await collection.insert(doc)
+            except DuplicateKeyError:
+                continue
+            return doc
+        doc = {**new, "_id": doc_id, "version": int(stored["version"]) + 1}
+        if await collection.compare_and_set(doc, int(stored["version"])):
+            return doc
+    raise RuntimeError(f"{doc_id} is changing too fast")
+
+
+def card_of(article: Article) -> ArticleCard:
+    image = article.images[0] if article.images else None
+    return ArticleCard(
+        article_id=article.article_id,
+        headline=article.headline,
+        section=article.section,
+        published_at=article.published_at,
+        updated_at=article.updated_at,
+        subhead=article.subhead,
+        byline=article.byline,
+        lead=plain_lead(article.body_html),
+        image_url=str(image.url) if image else None,
+        image_alt=image.alt if image else None,
+        tags=tuple(article.tags),
+    )
+
+
+def _card_json(card: ArticleCard) -> dict[str, Any]:
+    return {
+        "article_id": card.article_id,
+        "headline": card.headline,
+        "section": card.section,
+        "published_at": card.published_at.isoformat(),
+        "updated_at": card.updated_at.isoformat() if card.updated_at else None,
+        "subhead": card.subhead,
+        "byline": card.byline,
+        "lead": card.lead,
+        "image_url": card.image_url,
+        "image_alt": card.image_alt,
+        "tags": list(card.tags),
+    }
+
+
+def _card_from(doc: Document) -> ArticleCard:
+    c = doc["card"]
+    return ArticleCard(
+        article_id=c["article_id"],
+        headline=c["headline"],
+        section=c["section"],
+        published_at=datetime.fromisoformat(c["published_at"]),
+        updated_at=datetime.fromisoformat(c["updated_at"]) if c.get("updated_at") else None,
+        subhead=c.get("subhead"),
+        byline=c.get("byline"),
+        lead=c.get("lead", ""),
+        image_url=c.get("image_url"),
+        image_alt=c.get("image_alt"),
+        tags=tuple(c.get("tags", ())),
+    )
+
+
+def _newer_article(version: int, retracted: bool) -> Callable[[Document | None], bool]:
+    def newer(stored: Document | None) -> bool:
+        if stored is None:
+            return True
+        held = int(stored["article_version"])
+        # A retraction is a new version; the equal-version case only guards odd producers.
+        return version > held or (version == held and retracted and not stored["retracted"])
+
+    return newer
+
+
+class ArticleReadModel:
+    """Articles from `articles.published`: pages by id, newest-first lists, feeds, sitemaps."""
+
+    def __init__(self, articles: Collection, cards: Collection) -> None:
+        self._articles = articles
+        self._cards = cards
+
+    @classmethod
+    async def open(cls, storage: DocumentStorage) -> ArticleReadModel:
+        articles = await storage.collection("articles")
+        cards = await storage.collection(
+            "article_cards",
+            [
+                IndexSpec(("retracted", "published_key")),
+                IndexSpec(("section", "retracted", "published_key")),
+                IndexSpec(("edited_key",)),
+            ],
+        )
+        return cls(articles, cards)
+
+    async def apply(self, article: Article, retracted: bool) -> bool:
+        """Hold `article` unless a newer (or the same) version is held; True if it changed."""
+        retracted = retracted or article.status == "retracted"
+        newer = _newer_article(article.version, retracted)
+        common = {"article_version": article.version, "retracted": retracted}
+        # The whole article first, the card last: a crash in between leaves the card old, so
+        # the redelivered event is applied again rather than skipped.
+        await upsert_newer(
+            self._articles,
+            article.article_id,
+            lambda s: {**common, "article": article.model_dump(mode="json")} if newer(s) else None,
+        )
+        edited = article.updated_at or article.published_at
+        card = {
+            **common,
+            "section": article.section,
+            "published_key": time_key(article.published_at),
+            "edited_key": time_key(edited),
+            "card": _card_json(card_of(article)),
+        }
+        written = await upsert_newer(
+            self._cards, article.article_id, lambda s: card if newer(s) else None
+        )
+        return written is not None
+
+    async def page(self, article_id: str) -> ArticlePage | None:
+        doc = await self._articles.get(article_id)
+        if doc is None:
+            return None
+        return ArticlePage(Article.model_validate(doc["article"]), retracted=bool(doc["retracted"]))
+
+    async def latest(
+        self, limit: int = 15, offset: int = 0, section: str | None = None
+    ) -> list[ArticleCard]:
+        """Published (not retracted) articles, newest first."""
+        docs = await self._cards.find(
+            self._listed(section), sort=[("published_key", -1)], limit=limit, skip=offset
+        )
+        return [_card_from(d) for d in docs]
+
+    async def count(self, section: str | None = None) -> int:
+        return await self._cards.count(self._listed(section))
+
+    async def cards(self, article_ids: list[str]) -> dict[str, ArticleCard]:
+        """The listed (not retracted) cards of these articles, by id."""
+        if not article_ids:
+            return {}
+        docs = await self._cards.find({"_id": {"$in": article_ids}, "retracted": False})
+        return {d["_id"]: _card_from(d) for d in docs}
+
+    async def last_edited(self) -> datetime | None:
+        """The site's 최종편집: the latest publication, update or retraction."""
+        docs = await self._cards.find(sort=[("edited_key", -1)], limit=1)
+        if not docs:
+            return None
+        card = _card_from(docs[0])
+        return card.updated_at or card.published_at
+
+    async def since(self, when: datetime, limit: int = 1000) -> list[ArticleCard]:
+        """Published articles first published at or after `when`, newest first."""
+        where = {"retracted": False, "published_key": {"$gte": time_key(when)}}
+        docs = await self._cards.find(where, sort=[("published_key", -1)], limit=limit)
+        return [_card_from(d) for d in docs]
+
+    @staticmethod
+    def _listed(section: str | None) -> dict[str, Any]:
+        return {"retracted": False} if section is None else {"section": section, "retracted": False}
+
+
+def _post_fields(post: BoardPost, hidden: bool, comments: int) -> Document:
+    return {
+        "board": post.board,
+        "hidden": hidden,
+        "pinned": post.pinned,
+        "created_key": time_key(post.created_at),
+        "post_version": post.version,
+        "comments": comments,
+        "post": post.model_dump(mode="json"),
+    }
+
+
+def _card_of_post(doc: Document) -> PostCard:
+    post = BoardPost.model_validate(doc["post"])
+    return PostCard(
+        post_id=post.post_id,
+        board=post.board,
+        title=post.title,
+        author_nick=post.author_nick,
+        created_at=post.created_at,
+        pinned=post.pinned,
+        comments=int(doc.get("comments", 0)),
+    )
+
+
+class BoardReadModel:
+    """Board posts and comments from `boards.events`; hidden posts are kept but never shown.
+
+    boards.events is keyed by post id, so one post's events arrive in order and a redelivery
+    replays a suffix in order: the rules below converge to the same state either way.
+    """
+
+    def __init__(self, posts: Collection, comments: Collection) -> None:
+        self._posts = posts
+        self._comments = comments
+
+    @classmethod
+    async def open(cls, storage: DocumentStorage) -> BoardReadModel:
+        posts = await storage.collection(
+            "posts", [IndexSpec(("board", "hidden", "pinned", "created_key"))]
+        )
+        comments = await storage.collection("comments", [IndexSpec(("post_id", "created_key"))])
+        return cls(posts, comments)
+
+    async def apply(self, event: BoardEvent) -> bool:
+        """Apply one boards event; True if the read model changed."""
+        if isinstance(event, PostCreated):
+            return await self._created(event.post)
+        if isinstance(event, PostUpdated):
+            return await self._updated(event.post)
+        if isinstance(event, PostHidden):
+            return await self._hidden(event.post_id)
+        return await self._comment(event.comment)
+
+    async def _created(self, post: BoardPost) -> bool:
+        def fields(stored: Document | None) -> Document | None:
+            return _post_fields(post, False, 0) if stored is None else None
+
+        return await upsert_newer(self._posts, post.post_id, fields) is not None
+
+    async def _updated(self, post: BoardPost) -> bool:
+        # An edit raises the post's version; a staff restore re-announces the same version,
+        # so an equal version counts when it makes a hidden post visible or changes content.
+        def fields(stored: Document | None) -> Document | None:
+            if stored is None:
+                return _post_fields(post, False, 0)
+            held = int(stored["post_version"])
+            same = stored["post"] == post.model_dump(mode="json") and not stored["hidden"]
+            if post.version < held or (post.version == held and same):
+                return None
+            return _post_fields(post, False, int(stored.get("comments", 0)))
+
+        return await upsert_newer(self._posts, post.post_id, fields) is not None
+
+    async def _hidden(self, post_id: str) -> bool:
+        def fields(stored: Document | None) -> Document | None:
+            if stored is None or stored["hidden"]:
+                return None
+            return {k: v for k, v in stored.items() if k not in ("_id", "version")} | {
+                "hidden": True
+            }
+
+        return await upsert_newer(self._posts, post_id, fields) is not None
+
+    async def _comment(self, comment: BoardComment) -> bool:
+        doc = {
+            "_id": comment.comment_id,
+            "post_id": comment.post_id,
+            "created_key": time_key(comment.created_at),
+            "comment": comment.model_dump(mode="json"),
+        }
+        try:
+            await self._comments.insert(doc)
+            inserted = True
+        except DuplicateKeyError:
+            inserted = False
+        # Recounted, not incremented: a redelivery after a crash fixes the count instead of
+        # adding to it twice.
+        total = await self._comments.count({"post_id": comment.post_id})
+
+        def fields(stored: Document | None) -> Document | None:
+            if stored is None or int(stored.get("comments", 0)) == total:
+                return None
+            return {k: v for k, v in stored.items() if k not in ("_id", "version")} | {
+                "comments": total
+            }
+
+        recounted = await upsert_newer(self._posts, comment.post_id, fields) is not None
+        return inserted or recounted
+
+    async def posts(self, board: str, page: int = 1, size: int = 20) -> tuple[list[PostCard], int]:
+        """One page of a board (pinned first, then newest) and the board's visible total."""
+        where = {"board": board, "hidden": False}
+        total = await self._posts.count(where)
+        docs = await self._posts.find(
+            where,
+            sort=[("pinned", -1), ("created_key", -1)],
+            limit=size,
+            skip=max(page - 1, 0) * size,
+        )
+        return [_card_of_post(d) for d in docs], total
+
+    async def post(self, post_id: str) -> PostPage | None:
+        """A visible post with its comments, each top-level one followed by its replies."""
+        doc = await self._posts.get(post_id)
+        if doc is None or doc["hidden"]:
+            return None
+        found = await self._comments.find({"post_id": post_id}, sort=[("created_key", 1)])
+        comments = [BoardComment.model_validate(d["comment"]) for d in found]
+        replies: dict[str, list[BoardComment]] = {}
+        for c in comments:
+            if c.parent_id is not None:
+                replies.setdefault(c.parent_id, []).append(c)
+        ordered: list[BoardComment] = []
+        for c in comments:
+            if c.parent_id is None:
+                ordered.append(c)
+                ordered.extend(replies.get(c.comment_id, ()))
+        return PostPage(BoardPost.model_validate(doc["post"]), tuple(ordered))
+
+    async def latest(self, board: str, limit: int = 5) -> list[PostCard]:
+        """A board's newest visible posts (pinned or not), for the home page."""
+        docs = await self._posts.find(
+            {"board": board, "hidden": False}, sort=[("created_key", -1)], limit=limit
+        )
+        return [_card_of_post(d) for d in docs]

@@ -1,0 +1,135 @@
+"""Render's read models on both storage backends: idempotent by version, lists and pages."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from services.render.read_models import ArticleReadModel, BoardReadModel
+from shared.ports.storage import DocumentStorage
+from shared.schemas import ArticleStatus, CommentAdded, PostCreated, PostHidden, PostUpdated
+from tests.integration.render.factories import T0, article, article_id, comment, post
+
+
+async def test_articles_list_newest_first_by_section_with_counts(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    for n in range(1, 8):
+        assert await model.apply(article(n, section="pohang" if n % 2 else "gyeongju"), False)
+    latest = await model.latest(limit=3)
+    assert [c.article_id for c in latest] == [article_id(7), article_id(6), article_id(5)]
+    assert [c.article_id for c in await model.latest(limit=2, offset=3)] == [
+        article_id(4),
+        article_id(3),
+    ]
+    pohang = await model.latest(section="pohang")
+    assert [c.article_id for c in pohang] == [article_id(n) for n in (7, 5, 3, 1)]
+    assert (await model.count(), await model.count("pohang"), await model.count("daegu")) == (
+        7,
+        4,
+        0,
+    )
+    card = latest[0]
+    assert card.headline == "포항시 기사 7 판 1"
+    assert card.lead == "포항시는 7번째 소식을 전했다. 둘째 문단."
+    assert card.published_at == T0 + timedelta(minutes=7)
+
+
+async def test_an_older_or_repeated_version_changes_nothing(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    assert await model.apply(article(1, version=2), False)
+    assert not await model.apply(article(1, version=2), False)  # redelivered
+    assert not await model.apply(article(1, version=1), False)  # late, older
+    page = await model.page(article_id(1))
+    assert page is not None and not page.retracted
+    assert page.article.version == 2
+    assert (await model.latest())[0].headline == "포항시 기사 1 판 2"
+    assert await model.count() == 1
+
+
+async def test_a_retracted_article_keeps_its_page_but_leaves_the_lists(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    await model.apply(article(1), False)
+    await model.apply(article(2), False)
+    retracted = article(1, version=2, status=ArticleStatus.RETRACTED)
+    assert await model.apply(retracted, True)
+    assert not await model.apply(article(1, version=1), False)
+    page = await model.page(article_id(1))
+    assert page is not None and page.retracted
+    assert [c.article_id for c in await model.latest()] == [article_id(2)]
+    assert await model.count() == 1
+    assert await model.page(article_id(99)) is None
+
+
+async def test_last_edited_and_since(render_storage: DocumentStorage) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    assert await model.last_edited() is None
+    for n in (1, 2, 3):
+        await model.apply(article(n), False)
+    assert await model.last_edited() == T0 + timedelta(minutes=3)
+    await model.apply(article(1, version=3), False)  # updated three hours later
+    assert await model.last_edited() == T0 + timedelta(minutes=1, hours=3)
+    recent = await model.since(T0 + timedelta(minutes=2))
+    assert [c.article_id for c in recent] == [article_id(3), article_id(2)]
+    assert len(await model.since(T0, limit=1)) == 1
+
+
+async def test_concurrent_versions_of_one_article_end_on_the_newest(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    await asyncio.gather(*(model.apply(article(1, version=v), False) for v in (3, 1, 5, 2, 4)))
+    page = await model.page(article_id(1))
+    assert page is not None and page.article.version == 5
+    assert (await model.latest())[0].headline == "포항시 기사 1 판 5"
+
+
+async def test_board_lists_pinned_first_then_newest_without_hidden(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await BoardReadModel.open(render_storage)
+    for n in range(1, 6):
+        assert await model.apply(PostCreated(post=post(n, pinned=n == 1)))
+    assert not await model.apply(PostCreated(post=post(2)))  # redelivered
+    assert await model.apply(PostHidden(post_id="p0004", board="free", reason="spam", hidden_at=T0))
+    cards, total = await model.posts("free", page=1, size=3)
+    assert total == 4
+    assert [c.post_id for c in cards] == ["p0001", "p0005", "p0003"]
+    assert cards[0].pinned
+    cards, _ = await model.posts("free", page=2, size=3)
+    assert [c.post_id for c in cards] == ["p0002"]
+    assert [c.post_id for c in await model.latest("free", limit=2)] == ["p0005", "p0003"]
+    assert await model.post("p0004") is None
+    assert await model.posts("notice") == ([], 0)
+
+
+async def test_post_edits_restores_and_comments(render_storage: DocumentStorage) -> None:
+    model = await BoardReadModel.open(render_storage)
+    await model.apply(PostCreated(post=post(1)))
+    assert await model.apply(PostUpdated(post=post(1, version=2)))
+    assert not await model.apply(PostUpdated(post=post(1, version=1)))  # older
+    assert not await model.apply(PostUpdated(post=post(1, version=2)))  # redelivered
+    assert await model.apply(PostHidden(post_id="p0001", board="free", reason="x", hidden_at=T0))
+    assert not await model.apply(
+        PostHidden(post_id="p0001", board="free", reason="x", hidden_at=T0)
+    )
+    # Staff restore: the same content version announced again makes the post visible.
+    assert await model.apply(PostUpdated(post=post(1, version=2)))
+    page = await model.post("p0001")
+    assert page is not None and page.post.title == "자유게시판 글 1 판 2"
+
+    first, second = comment(1, "p0001"), comment(2, "p0001")
+    reply = comment(3, "p0001", parent_id="c0001")
+    for c in (first, second, reply):
+        assert await model.apply(CommentAdded(comment=c))
+    assert not await model.apply(CommentAdded(comment=reply))  # redelivered
+    page = await model.post("p0001")
+    assert page is not None
+    assert [c.comment_id for c in page.comments] == ["c0001", "c0003", "c0002"]
+    cards, _ = await model.posts("free")
+    assert cards[0].comments == 3
