@@ -110,10 +110,16 @@ class ClientClass(StrEnum):
 
 
 class ArticleViewed(Event):
-    """A reader opened an article page (no personal data: a coarse client class only)."""
+    """A reader opened an article page (no personal data: a client class, a visitor hash)."""
 
     event_type = "ArticleViewed"
     article_id: ArticleId
     viewed_at: AwareDatetime
     client_class: ClientClass = ClientClass.OTHER
     section: Slug | None = None
+    visitor: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="a keyed hash of the reader's browser cookie (not personal data), so a "
+        "reader's repeated views of one article within 30 minutes count once",
+    )
