@@ -16,22 +16,28 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
-from pymongo.errors import OperationFailure, PyMongoError
 
 from shared.ports.storage import (
+    CompareAndSet,
     Document,
     DuplicateKeyError,
     Filter,
     IndexSpec,
+    Insert,
+    Put,
     SortSpec,
     StorageError,
+    WriteOp,
+    WriteResult,
+    check_batch,
     check_document,
     check_filter,
 )
@@ -82,7 +88,10 @@ class BusyRetrying:
                 try:
                     return await attr(*args, **kwargs)
                 except OperationFailure as exc:
-                    if BUSY not in str(exc) or attempt == BUSY_TRIES - 1:
+                    # A bulk write's error is partial (some operations landed): not retried
+                    # whole here; `MongoCollection.write_many` retries the locked ones alone.
+                    partial = isinstance(exc, BulkWriteError)
+                    if partial or BUSY not in str(exc) or attempt == BUSY_TRIES - 1:
                         raise
                     await asyncio.sleep(0.01 * 2**attempt)
             raise AssertionError("unreachable")
@@ -96,20 +105,52 @@ class VersionClaims:
     def __init__(self, claims: AsyncCollection[Document]) -> None:
         self._claims = claims
 
+    async def acquire_many(self, keys: list[str]) -> list[bool]:
+        """`acquire` for many keys with one insert for all (the usual case: none is taken).
+
+        A key whose insert failed for another reason (a locked database) is not acquired:
+        its compare-and-set reports a conflict and the caller tries again.
+        """
+        taken: dict[int, bool] = {}
+        try:
+            await self._claims.insert_many(
+                [{"_id": key, "at": datetime.now(UTC)} for key in keys], ordered=False
+            )
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                taken[error["index"]] = _is_duplicate(error)
+        return [
+            True if i not in taken else (taken[i] and await self._take_over(key))
+            for i, key in enumerate(keys)
+        ]
+
     async def acquire(self, key: str) -> bool:
+        try:
+            await self._claims.insert_one({"_id": key, "at": datetime.now(UTC)})
+        except MongoDuplicateKeyError:
+            return await self._take_over(key)
+        return True
+
+    async def _take_over(self, key: str) -> bool:
+        """A writer that died between claim and replace must not block the version forever."""
         now = datetime.now(UTC)
+        stale = await self._claims.delete_one({"_id": key, "at": {"$lt": now - CLAIM_TIMEOUT}})
+        if stale.deleted_count != 1:
+            return False
         try:
             await self._claims.insert_one({"_id": key, "at": now})
         except MongoDuplicateKeyError:
-            # A writer that died between claim and replace must not block the version forever.
-            stale = await self._claims.delete_one({"_id": key, "at": {"$lt": now - CLAIM_TIMEOUT}})
-            if stale.deleted_count != 1:
-                return False
-            try:
-                await self._claims.insert_one({"_id": key, "at": now})
-            except MongoDuplicateKeyError:
-                return False
+            return False
         return True
+
+
+def _is_duplicate(error: Mapping[str, Any]) -> bool:
+    """A bulk write error that is a unique-key clash (MongoDB 11000; FerretDB's SQLite text)."""
+    return error.get("code") == 11000 or "UNIQUE constraint failed" in str(error.get("errmsg"))
+
+
+def _is_busy(error: Mapping[str, Any]) -> bool:
+    return BUSY in str(error.get("errmsg"))
 
 
 class MongoCollection:
@@ -175,6 +216,87 @@ class MongoCollection:
 
     async def delete(self, doc_id: str) -> bool:
         return (await self._c.delete_one({"_id": doc_id})).deleted_count == 1
+
+    async def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """One bulk write for the batch; on FerretDB one claim insert and one version read for
+        all its compare-and-sets first (three round trips in all, however large the batch)."""
+        check_batch(ops)
+        for op in ops:
+            _checked(op.doc)
+        results: dict[int, WriteResult] = {}
+        requests: list[tuple[int, InsertOne[Document] | ReplaceOne[Document]]] = []
+        for i, op in enumerate(ops):
+            if isinstance(op, Insert):
+                requests.append((i, InsertOne(op.doc)))
+            elif isinstance(op, Put):
+                requests.append((i, ReplaceOne({"_id": op.doc["_id"]}, op.doc, upsert=True)))
+        cas = [(i, op) for i, op in enumerate(ops) if isinstance(op, CompareAndSet)]
+        if cas and self._claims is None:
+            # MongoDB: the filtered replace is atomic, but a bulk result does not say which
+            # of its replaces matched, so each compare-and-set is its own (concurrent) call.
+            outcomes = await asyncio.gather(*(self._one_cas(op) for _, op in cas))
+            results.update((i, outcome) for (i, _), outcome in zip(cas, outcomes, strict=True))
+        elif cas:
+            requests += await self._claimed_replaces(cas, results)
+        await self._bulk(requests, results)
+        return [results[i] for i in range(len(ops))]
+
+    async def _one_cas(self, op: CompareAndSet) -> WriteResult:
+        try:
+            won = await self.compare_and_set(op.doc, op.expected_version)
+        except DuplicateKeyError:
+            return WriteResult.DUPLICATE
+        return WriteResult.OK if won else WriteResult.CONFLICT
+
+    async def _claimed_replaces(
+        self, cas: list[tuple[int, CompareAndSet]], results: dict[int, WriteResult]
+    ) -> list[tuple[int, ReplaceOne[Document]]]:
+        """The replaces of the compare-and-sets whose claim we got and whose version held."""
+        assert self._claims is not None
+        keys = [f"{self._c.name}/{op.doc['_id']}/{op.expected_version}" for _, op in cas]
+        claimed = await self._claims.acquire_many(keys)
+        held = [(i, op) for (i, op), ok in zip(cas, claimed, strict=True) if ok]
+        ids = [op.doc["_id"] for _, op in held]
+        found = await self._c.find({"_id": {"$in": ids}}, projection={"version": True}).to_list()
+        versions = {d["_id"]: d.get("version") for d in found}
+        held_at = {i for i, _ in held}
+        replaces: list[tuple[int, ReplaceOne[Document]]] = []
+        for i, op in cas:
+            if i in held_at and versions.get(op.doc["_id"]) == op.expected_version:
+                replaces.append((i, ReplaceOne({"_id": op.doc["_id"]}, op.doc)))
+            else:
+                results[i] = WriteResult.CONFLICT
+        return replaces
+
+    async def _bulk(
+        self,
+        requests: list[tuple[int, InsertOne[Document] | ReplaceOne[Document]]],
+        results: dict[int, WriteResult],
+    ) -> None:
+        """Run the requests unordered; clashes become results, locked ones are tried again."""
+        for attempt in range(BUSY_TRIES):
+            if not requests:
+                return
+            try:
+                await self._c.bulk_write([r for _, r in requests], ordered=False)
+            except BulkWriteError as exc:
+                errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
+            else:
+                errors = {}
+            retry = []
+            for n, (i, request) in enumerate(requests):
+                error = errors.get(n)
+                if error is None:
+                    results[i] = WriteResult.OK
+                elif _is_duplicate(error):
+                    results[i] = WriteResult.DUPLICATE
+                elif _is_busy(error) and attempt < BUSY_TRIES - 1:
+                    retry.append((i, request))
+                else:
+                    raise OperationFailure(str(error.get("errmsg")), error.get("code"))
+            requests = retry
+            if requests:
+                await asyncio.sleep(0.01 * 2**attempt)
 
 
 class MongoStorage:

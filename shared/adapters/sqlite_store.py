@@ -15,12 +15,18 @@ from typing import Any
 
 from shared.adapters.sqlite_db import SqliteDatabase
 from shared.ports.storage import (
+    CompareAndSet,
     Document,
     DuplicateKeyError,
     Filter,
     IndexSpec,
+    Insert,
+    Put,
     SortSpec,
     StorageError,
+    WriteOp,
+    WriteResult,
+    check_batch,
     check_document,
     check_filter,
 )
@@ -84,6 +90,12 @@ class SqliteCollection:
     def __init__(self, db: SqliteDatabase, name: str) -> None:
         self._db = db
         self._table = f'"c_{name}"'
+        self._insert_sql = f"INSERT INTO {self._table} (id, doc) VALUES (?, ?)"
+        self._put_sql = (
+            f"INSERT INTO {self._table} (id, doc) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"
+        )
+        self._cas_sql = f"UPDATE {self._table} SET doc = ? WHERE id = ? AND {_field('version')} = ?"
 
     async def create(self, indexes: Sequence[IndexSpec]) -> None:
         statements = [
@@ -108,14 +120,10 @@ class SqliteCollection:
             raise DuplicateKeyError(str(exc)) from exc
 
     async def insert(self, doc: Document) -> None:
-        await self._write(f"INSERT INTO {self._table} (id, doc) VALUES (?, ?)", _encode(doc))
+        await self._write(self._insert_sql, _encode(doc))
 
     async def put(self, doc: Document) -> None:
-        await self._write(
-            f"INSERT INTO {self._table} (id, doc) VALUES (?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-            _encode(doc),
-        )
+        await self._write(self._put_sql, _encode(doc))
 
     async def get(self, doc_id: str) -> Document | None:
         row = await self._db.read(
@@ -147,8 +155,41 @@ class SqliteCollection:
 
     async def compare_and_set(self, doc: Document, expected_version: int) -> bool:
         doc_id, encoded = _encode(doc)
-        sql = f"UPDATE {self._table} SET doc = ? WHERE id = ? AND {_field('version')} = ?"
-        return await self._write(sql, [encoded, doc_id, expected_version]) == 1
+        return await self._write(self._cas_sql, [encoded, doc_id, expected_version]) == 1
+
+    async def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """All the operations in one transaction (one commit), each in its own savepoint."""
+        check_batch(ops)
+        statements = [self._statement(op) for op in ops]  # encode (and refuse) before writing
+        if not statements:
+            return []
+
+        def run(conn: sqlite3.Connection) -> list[WriteResult]:
+            results: list[WriteResult] = []
+            for sql, params, is_cas in statements:
+                conn.execute("SAVEPOINT one_op")
+                try:
+                    changed = conn.execute(sql, params).rowcount
+                except sqlite3.IntegrityError:
+                    conn.execute("ROLLBACK TO one_op")
+                    results.append(WriteResult.DUPLICATE)
+                else:
+                    ok = not is_cas or changed == 1
+                    results.append(WriteResult.OK if ok else WriteResult.CONFLICT)
+                conn.execute("RELEASE one_op")
+            return results
+
+        return await self._db.write(run)
+
+    def _statement(self, op: WriteOp) -> tuple[str, Sequence[Any], bool]:
+        if isinstance(op, Insert):
+            return self._insert_sql, _encode(op.doc), False
+        if isinstance(op, Put):
+            return self._put_sql, _encode(op.doc), False
+        if isinstance(op, CompareAndSet):
+            doc_id, encoded = _encode(op.doc)
+            return self._cas_sql, (encoded, doc_id, op.expected_version), True
+        raise StorageError(f"unknown write operation {op!r}")
 
     async def delete(self, doc_id: str) -> bool:
         return await self._write(f"DELETE FROM {self._table} WHERE id = ?", (doc_id,)) == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Document = dict[str, Any]
@@ -39,6 +40,39 @@ class IndexSpec:
         return ("uniq_" if self.unique else "idx_") + "__".join(
             f.replace(".", "_") for f in self.fields
         )
+
+
+@dataclass(frozen=True)
+class Insert:
+    """`Collection.insert` as one operation of a `write_many` batch."""
+
+    doc: Document
+
+
+@dataclass(frozen=True)
+class Put:
+    """`Collection.put` (upsert by `_id`) as one operation of a batch."""
+
+    doc: Document
+
+
+@dataclass(frozen=True)
+class CompareAndSet:
+    """`Collection.compare_and_set` as one operation of a batch."""
+
+    doc: Document
+    expected_version: int
+
+
+WriteOp = Insert | Put | CompareAndSet
+
+
+class WriteResult(StrEnum):
+    """What one operation of a batch did."""
+
+    OK = "ok"
+    DUPLICATE = "duplicate"  # an insert or put would break a unique key: nothing written
+    CONFLICT = "conflict"  # a compare-and-set found another version: nothing written
 
 
 @runtime_checkable
@@ -75,6 +109,17 @@ class Collection(Protocol):
 
     async def delete(self, doc_id: str) -> bool: ...
 
+    async def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Apply many writes in one call; one result per operation, in order.
+
+        Each operation succeeds or fails on its own, exactly as the single call would (a
+        clash or a lost compare-and-set is a result, not an exception; a bad document, or two
+        operations on one `_id`, raise StorageError before anything is written). The
+        batch is not a transaction: after a crash any subset may be stored. What it saves is
+        round trips and commits (SQLite: one transaction; MongoDB: bulk writes).
+        """
+        ...
+
 
 @runtime_checkable
 class DocumentStorage(Protocol):
@@ -98,6 +143,13 @@ def check_document(doc: Mapping[str, Any], path: str = "") -> None:
             for item in value:
                 if isinstance(item, Mapping):
                     check_document(item, f"{path}{key}[].")
+
+
+def check_batch(ops: Sequence[WriteOp]) -> None:
+    """One operation per `_id` in a batch: unordered bulk writes (MongoDB) could reorder two."""
+    ids = [op.doc.get("_id") for op in ops]
+    if len(set(map(repr, ids))) != len(ids):
+        raise StorageError("a write_many batch may hold only one operation per `_id`")
 
 
 def check_filter(where: Filter) -> None:

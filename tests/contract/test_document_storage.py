@@ -11,7 +11,16 @@ import pytest
 
 from shared.adapters.mongo_store import MongoStorage
 from shared.adapters.sqlite_store import SqliteStorage
-from shared.ports.storage import DocumentStorage, DuplicateKeyError, IndexSpec, StorageError
+from shared.ports.storage import (
+    CompareAndSet,
+    DocumentStorage,
+    DuplicateKeyError,
+    IndexSpec,
+    Insert,
+    Put,
+    StorageError,
+    WriteResult,
+)
 from tests.conftest import real_server
 
 Opener = Callable[[], Awaitable[DocumentStorage]]
@@ -165,4 +174,63 @@ async def test_documents_the_wire_protocol_cannot_hold_are_refused(open_storage:
     with pytest.raises(StorageError):
         await articles.find({"section": {"$regex": ".*"}})
     assert await storage.ping()
+    assert await articles.count() == 0
+
+
+async def test_write_many_applies_each_operation_on_its_own(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    await articles.insert(article(1))
+    await articles.insert(article(2, version=3))
+    results = await articles.write_many(
+        [
+            Insert(article(3)),  # new: written
+            Insert({**article(4), "guid": "dev-0001"}),  # clashes on (source, guid)
+            Put(article(5, headline="새 기사")),  # upsert of a new id
+            CompareAndSet(article(1, headline="고친 제목", version=2), 1),  # wins
+            CompareAndSet(article(2, headline="늦은 수정", version=3), 2),  # stale: loses
+            Insert(article(6)),  # after the failures: still written
+        ]
+    )
+    assert results == [
+        WriteResult.OK,
+        WriteResult.DUPLICATE,
+        WriteResult.OK,
+        WriteResult.OK,
+        WriteResult.CONFLICT,
+        WriteResult.OK,
+    ]
+    stored = {d["_id"]: d for d in await articles.find()}
+    assert sorted(stored) == ["a0001", "a0002", "a0003", "a0005", "a0006"]
+    assert (stored["a0001"]["headline"], stored["a0001"]["version"]) == ("고친 제목", 2)
+    assert stored["a0002"]["headline"] == "포항 기사 2"  # the lost compare-and-set changed nothing
+    assert stored["a0005"]["headline"] == "새 기사"
+    assert await articles.write_many([]) == []
+
+
+async def test_write_many_lets_exactly_one_writer_win_each_version(open_storage: Opener) -> None:
+    counters = await (await open_storage()).collection("counters")
+    await counters.write_many([Insert({"_id": f"c{k}", "version": 0, "n": 0}) for k in range(5)])
+
+    async def increment_all() -> None:
+        todo = {f"c{k}" for k in range(5)}
+        while todo:
+            current = [d for d in await counters.find() if d["_id"] in todo]
+            ops = [CompareAndSet({**d, "version": d["version"] + 1, "n": d["n"] + 1}, d["version"])
+                   for d in current]  # fmt: skip
+            for op, result in zip(ops, await counters.write_many(ops), strict=True):
+                if result is WriteResult.OK:
+                    todo.discard(op.doc["_id"])
+
+    await asyncio.gather(*(increment_all() for _ in range(8)))
+    assert [(d["n"], d["version"]) for d in await counters.find()] == [(8, 8)] * 5
+
+
+async def test_write_many_refuses_bad_batches_before_writing_anything(
+    open_storage: Opener,
+) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    with pytest.raises(StorageError):
+        await articles.write_many([Insert(article(1)), Put({"_id": "x", "a.b": 1})])
+    with pytest.raises(StorageError):
+        await articles.write_many([Insert(article(1)), Put(article(1, headline="둘째"))])
     assert await articles.count() == 0

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import pytest
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from shared.adapters.mongo_store import BusyRetrying
 
@@ -47,3 +47,16 @@ async def test_other_failures_and_endless_locks_are_raised() -> None:
     with pytest.raises(OperationFailure, match="SQLITE_BUSY"):
         await wrap(endless).insert_one({"_id": "a"})
     assert endless.calls == 6
+
+
+async def test_a_partial_bulk_write_is_not_retried_whole() -> None:
+    class PartlyLocked(Flaky):
+        async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
+            self.calls += 1
+            errors = [{"index": 1, "code": 1, "errmsg": LOCKED}]
+            raise BulkWriteError({"writeErrors": errors, "nInserted": 1})
+
+    inner = PartlyLocked([])
+    with pytest.raises(BulkWriteError):  # operation 0 landed: retrying all would repeat it
+        await wrap(inner).bulk_write([{"_id": "a"}, {"_id": "b"}])
+    assert inner.calls == 1
