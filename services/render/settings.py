@@ -39,6 +39,11 @@ class RenderSettings(SinmunSettings):
     render_most_viewed_window_h: float = Field(
         default=24.0, gt=0, description="the sliding window of 실시간 많이본 뉴스, in hours"
     )
+    render_most_viewed_refresh_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often each replica recomputes 실시간 많이본 뉴스 from the shared counts",
+    )
     render_view_dedup_min: float = Field(
         default=30.0,
         gt=0,
