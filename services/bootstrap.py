@@ -24,7 +24,9 @@ from shared.adapters.mongo_store import MongoStorage
 from shared.adapters.sqlite_store import SqliteStorage
 from shared.ports.bus import EventBus
 from shared.ports.storage import DocumentStorage
+from shared.auth import VERIFIER
 from shared.service import INFRA, Infrastructure, Service
+from shared.sessions import session_verifier, sessions_configured
 from shared.settings import Mode, SinmunSettings
 from shared.topics import ALL_TOPICS
 from shared.web import PROBES, base_application
@@ -110,6 +112,9 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
                 for service in services:
                     await service.start(infra, app)
                     started.append(service)
+                if VERIFIER not in app and sessions_configured(settings):
+                    # Not boards: member sessions verified with boards' public key alone.
+                    app[VERIFIER] = session_verifier(settings)
                 yield
             finally:
                 # Consumers stop before the stores they write to close.

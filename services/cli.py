@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email", required=True)
     add.add_argument("--nickname", required=True)
     add.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
+    promote = member_commands.add_parser("role", help="give a member (by email or nickname) a role")
+    promote.add_argument("login", help="the member's email or nickname")
+    promote.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r != Role.READER]
+    )
+    promote.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
 
     keys = commands.add_parser("keys", help="key material")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -162,33 +168,61 @@ async def ingest_command(args: argparse.Namespace) -> int:
 
 
 async def member_command(args: argparse.Namespace) -> int:
+    """Members from the command line; each change is announced on members.events."""
+    from services.boards.member_events import announce_joined, change_role
+    from services.boards.members import MemberStore, TakenError
+    from services.bootstrap import open_infrastructure
+
+    password = ""
+    if args.member_command == "create":
+        password = _new_password(args.email, args.nickname)
+        if not password:
+            return 1
+    settings = settings_from(args, SinmunSettings().mode)
+    async with open_infrastructure(settings) as infra:
+        storage = await infra.open_storage("boards")
+        try:
+            members = await MemberStore.open(storage)
+            if args.member_command == "role":
+                login = args.login.strip()
+                found = await (members.by_email(login) if "@" in login
+                               else members.by_nickname(login))  # fmt: skip
+                if found is None:
+                    print(f"sinmun: no member {login!r}", file=sys.stderr)
+                    return 1
+                member, _ = await change_role(members, infra.bus, found.member_id,
+                                              Role(args.role), by="cli")  # fmt: skip
+                print(f"{member.nickname!r} is {member.role.value}")
+                return 0
+            from services.boards.passwords import hash_password
+
+            try:
+                created = await members.create(
+                    args.email, args.nickname, hash_password(password), Role(args.role)
+                )
+            except TakenError as exc:
+                print(f"sinmun: that {exc.field} is already registered", file=sys.stderr)
+                return 1
+            await announce_joined(infra.bus, created)
+        finally:
+            await storage.close()
+    print(f"created {created.role.value} {created.nickname!r} ({created.member_id})")
+    return 0
+
+
+def _new_password(email: str, nickname: str) -> str:
+    """The password from a prompt or stdin's first line; empty (after saying why) if weak."""
     import getpass
 
-    from services.boards.members import MemberStore, TakenError
-    from services.boards.passwords import hash_password, weakness
-    from services.bootstrap import open_storage
+    from services.boards.passwords import weakness
 
     password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\n")
-    problem = weakness(password, args.email, args.nickname)
+    problem = weakness(password, email, nickname)
     if problem:
         print(f"sinmun: {problem}", file=sys.stderr)
-        return 1
-    settings = settings_from(args, SinmunSettings().mode)
-    storage = await open_storage(settings, "boards")
-    try:
-        members = await MemberStore.open(storage)
-        try:
-            created = await members.create(
-                args.email, args.nickname, hash_password(password), Role(args.role)
-            )
-        except TakenError as exc:
-            print(f"sinmun: that {exc.field} is already registered", file=sys.stderr)
-            return 1
-    finally:
-        await storage.close()
-    print(f"created {created.role.value} {created.nickname!r} ({created.member_id})")
-    return 0
+        return ""
+    return password
 
 
 def keys_command() -> int:

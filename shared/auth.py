@@ -34,7 +34,11 @@ def _bearer(request: web.Request) -> str | None:
 
 async def current_session(request: web.Request) -> Session | None:
     """The caller's session, or None for an anonymous reader (or a bad/expired token)."""
-    verifier = request.app[VERIFIER]
+    verifier = request.app.get(VERIFIER)
+    if verifier is None:
+        raise ServiceError(
+            503, "sessions_unconfigured", "SINMUN_SESSION_PUBLIC_KEY is not set on this service"
+        )
     bearer = _bearer(request)
     if bearer is not None:
         return verifier.verify(bearer)

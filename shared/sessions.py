@@ -132,6 +132,11 @@ def private_key_for(settings: SinmunSettings, configured: str | None) -> Ed25519
     )
 
 
+def sessions_configured(settings: SinmunSettings) -> bool:
+    """Whether this process can verify sessions: a public key is configured, or embedded."""
+    return bool(settings.session_public_key) or settings.mode is Mode.EMBEDDED
+
+
 def session_verifier(settings: SinmunSettings) -> SessionVerifier:
     """A verifier from SINMUN_SESSION_PUBLIC_KEY, else (embedded) the key file's public half."""
     if settings.session_public_key:

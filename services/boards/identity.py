@@ -18,16 +18,16 @@ from pydantic import (
     field_validator,
 )
 
-from services.boards.members import Member, MemberStore, TakenError, email_key, nickname_key
+from services.boards.member_events import NoSuchMemberError, announce_joined, change_role
+from services.boards.members import MemberStore, TakenError, email_key, nickname_key
 from services.boards.passwords import DUMMY_HASH, hash_password, verify_password, weakness
+from services.boards.spam import refuse
 from services.boards.throttle import LoginThrottle
 from shared.auth import require_session
 from shared.errors import ServiceError, validation_details
 from shared.ports.bus import EventBus
-from shared.schemas import Envelope, MemberJoined
 from shared.schemas.boards import Role
 from shared.sessions import CSRF_COOKIE, SESSION_COOKIE, SessionSigner
-from shared.topics import MEMBERS_EVENTS
 from shared.web import json_response
 
 NICKNAME = r"^[0-9A-Za-z가-힣_\-]+$"
@@ -41,12 +41,26 @@ class SignUp(BaseModel):
     email: EmailStr
     nickname: Annotated[str, StringConstraints(min_length=2, max_length=20, pattern=NICKNAME)]
     password: str = Field(max_length=256)
+    website: str | None = Field(default=None, description="the honeypot: people leave it empty")
 
     @field_validator("nickname", mode="before")
     @classmethod
     def _compatible_forms(cls, value: object) -> object:
         """Full-width and other compatibility forms become plain ones (ＰＯＨＡＮＧ → POHANG)."""
         return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: Role = Field(description="member, reporter, editor or admin")
+
+    @field_validator("role")
+    @classmethod
+    def _not_reader(cls, role: Role) -> Role:
+        if role is Role.READER:
+            raise ValueError("reader is the anonymous visitor, not a member's role")
+        return role
 
 
 class LogIn(BaseModel):
@@ -82,6 +96,8 @@ async def parse(request: web.Request, model: type[BaseModel]) -> Any:
 async def sign_up(request: web.Request) -> web.Response:
     deps = request.app[IDENTITY]
     form: SignUp = await parse(request, SignUp)
+    if form.website:
+        raise refuse(400, "spam_detected", "the form was filled in by a bot", "website")
     problem = weakness(form.password, form.email, form.nickname)
     if problem:
         raise ServiceError(422, "weak_password", problem,
@@ -97,16 +113,29 @@ async def sign_up(request: web.Request) -> web.Response:
             f"that {exc.field} is already registered",
             [{"field": exc.field, "message": "taken", "type": "duplicate"}],
         ) from exc
-    await announce(deps.bus, member)
+    await announce_joined(deps.bus, member)
     return json_response({"member": member.public()}, status=201)
 
 
-async def announce(bus: EventBus, member: Member) -> None:
-    event = MemberJoined(
-        member_id=member.member_id, nickname=member.nickname, role=member.role,
-        joined_at=member.joined_at,
-    )  # fmt: skip
-    await bus.publish(MEMBERS_EVENTS.name, member.member_id, Envelope.wrap(event, "boards"))
+async def set_role(request: web.Request) -> web.Response:
+    """An admin gives a member a role; the change is announced as MemberRoleChanged. Sessions
+    already issued keep their role until they expire (verifiers never call boards)."""
+    deps = request.app[IDENTITY]
+    session = await require_session(request)
+    caller = await deps.members.get(session.member_id)
+    if caller is None or caller.role is not Role.ADMIN:  # the stored role, not the token's
+        raise ServiceError(403, "forbidden", "only admins change roles")
+    member_id = request.match_info["member_id"]
+    if member_id == caller.member_id:
+        raise ServiceError(403, "forbidden", "admins do not change their own role here")
+    form: RoleChange = await parse(request, RoleChange)
+    try:
+        member, _ = await change_role(
+            deps.members, deps.bus, member_id, form.role, by=caller.member_id
+        )
+    except NoSuchMemberError as exc:
+        raise ServiceError(404, "not_found", "no such member") from exc
+    return json_response({"member": member.public()})
 
 
 async def log_in(request: web.Request) -> web.Response:
@@ -159,6 +188,7 @@ async def me(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/members", sign_up)
+    app.router.add_patch("/api/members/{member_id:[0-9a-f]{32}}", set_role)
     app.router.add_post("/api/sessions", log_in)
     app.router.add_delete("/api/sessions", log_out)
     app.router.add_get("/api/sessions/me", me)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from aiohttp.test_utils import TestClient
 from services.boards.settings import BoardsSettings
 from services.bootstrap import create_app
 from shared.adapters.mongo_store import MongoStorage
+from shared.ports.bus import Record
+from shared.schemas import decode_envelope
 from shared.service import INFRA
 from shared.sessions import new_private_key_pem
 from shared.settings import Mode
@@ -43,6 +46,27 @@ class Boards:
 
     async def log_in(self, login: str, password: str = STRONG) -> Any:
         return await self.client.post("/api/sessions", json={"login": login, "password": password})
+
+    async def observe(self, topic: str) -> list[Any]:
+        """The payloads of the events on `topic`, filled in as they arrive (a new consumer group
+        reads from the start, so events published before are seen too)."""
+        seen: list[Any] = []
+
+        async def collect(record: Record) -> None:
+            seen.append(decode_envelope(record.value).payload)
+
+        await self.app[INFRA].consume(topic, f"observer-{uuid.uuid4().hex[:8]}", collect)
+        return seen
+
+    def cli_env(self) -> dict[str, str]:
+        """The environment a `sinmun` command needs to work on this fixture's backend."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SINMUN_")}
+        s = self.settings
+        env.update({"SINMUN_MODE": s.mode.value, "SINMUN_DATA_DIR": str(s.data_dir),
+                    "SINMUN_MONGO_URL": s.mongo_url, "SINMUN_MONGO_DB_PREFIX": s.mongo_db_prefix,
+                    "SINMUN_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers,
+                    "SINMUN_KAFKA_NAMESPACE": s.kafka_namespace})  # fmt: skip
+        return env
 
 
 @pytest.fixture(params=["embedded", "distributed"])

@@ -1,4 +1,4 @@
-"""Login throttling in detail, session keys from configuration, and `sinmun member create`."""
+"""Login throttling in detail (both backends), and session keys from configuration."""
 
 from __future__ import annotations
 
@@ -7,26 +7,42 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from services.boards.members import MemberStore
-from services.boards.passwords import verify_password
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
 from services.boards.throttle import LoginThrottle
-from shared.adapters.sqlite_store import SqliteStorage
+from services.bootstrap import create_app
+from shared.auth import VERIFIER, current_session
+from shared.errors import ServiceError
 from shared.schemas.boards import Role
-from shared.sessions import SessionSigner, private_key_for, session_verifier
+from shared.service import INFRA
+from shared.sessions import (
+    SessionSigner,
+    new_private_key_pem,
+    private_key_for,
+    private_key_from_pem,
+    public_key_pem,
+    session_verifier,
+)
 from shared.settings import Mode, SinmunSettings
+from tests.integration.boards.conftest import Boards, ClientFactory
 
 
-async def test_locks_double_and_are_kept_per_key(tmp_path: Path) -> None:
-    storage = SqliteStorage(tmp_path / "boards.sqlite3")
-    await storage.open()
+async def test_locks_double_and_are_kept_per_key(boards: Boards) -> None:
+    storage = await boards.app[INFRA].open_storage("boards")
     throttle = await LoginThrottle.open(storage, max_failures=2, window_s=600, lock_s=10)
     await throttle.failed("acct:a", "ip:1")
     assert await throttle.wait_s("acct:a", "ip:1") == 0
     await throttle.failed("acct:a", "ip:1")
     assert 9 <= await throttle.wait_s("acct:a") <= 10
+    assert 9 <= await throttle.wait_s("ip:1") <= 10
     assert await throttle.wait_s("acct:b", "ip:2") == 0  # other accounts, other addresses
     await throttle.failed("acct:a")
     assert 19 <= await throttle.wait_s("acct:a") <= 20  # the next lock is twice as long
+    for _ in range(2):  # another account from the same address: the address is slowed
+        await throttle.failed("acct:c", "ip:3")
+    assert await throttle.wait_s("acct:fresh", "ip:3") > 0
     await throttle.succeeded("acct:a")
     assert await throttle.wait_s("acct:a") == 0
     assert await throttle.wait_s("ip:1") > 0  # the address stays slowed
@@ -49,26 +65,26 @@ def test_configured_keys_sign_and_verify_across_services(tmp_path: Path) -> None
     assert session_verifier(other).verify(token) is None
 
 
-def create_member(
-    data: Path, email: str, nickname: str, password: str
-) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from services.cli import main; main()", "member", "create",
-               "--role", "admin", "--email", email, "--nickname", nickname,
-               "--data-dir", str(data)]  # fmt: skip
-    return subprocess.run(command, input=password + "\n", capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
+async def test_other_services_verify_sessions_with_the_public_key_alone(
+    tmp_path: Path, aiohttp_client: ClientFactory
+) -> None:
+    boards_key = new_private_key_pem()
+    public = public_key_pem(private_key_from_pem(boards_key.encode()))
+    settings = SinmunSettings(mode=Mode.EMBEDDED, data_dir=tmp_path, session_public_key=public)
+    app = create_app(settings, ["ingest"])  # a process without boards
+    await aiohttp_client(app)
+    signer = SessionSigner(private_key_from_pem(boards_key.encode()), timedelta(minutes=5))
+    token, _ = signer.issue("m1", "포항사람", Role.REPORTER)
+    session = app[VERIFIER].verify(token)
+    assert session is not None and (session.nickname, session.role) == ("포항사람", Role.REPORTER)
+    forger = SessionSigner(private_key_from_pem(new_private_key_pem().encode()), timedelta(1))
+    assert app[VERIFIER].verify(forger.issue("m1", "포항사람", Role.ADMIN)[0]) is None
 
 
-async def test_member_create_makes_an_admin_from_the_command_line(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    made = create_member(data, "desk@example.kr", "편집국", "편집국-비밀번호-2026")
-    assert made.returncode == 0, made.stderr
-    assert "created admin '편집국'" in made.stdout
-    weak = create_member(data, "b@example.kr", "둘째", "password123")
-    assert weak.returncode == 1 and "too common" in weak.stderr
-    storage = SqliteStorage(data / "boards.sqlite3")
-    await storage.open()
-    member = await (await MemberStore.open(storage)).by_email("desk@example.kr")
-    await storage.close()
-    assert member is not None and member.role is Role.ADMIN
-    assert verify_password(member.password_hash, "편집국-비밀번호-2026")
+async def test_a_service_without_the_public_key_answers_503_not_anonymous() -> None:
+    request = make_mocked_request(
+        "GET", "/x", headers={"Authorization": "Bearer x"}, app=web.Application()
+    )
+    with pytest.raises(ServiceError) as refused:
+        await current_session(request)
+    assert (refused.value.status, refused.value.code) == (503, "sessions_unconfigured")
