@@ -4,14 +4,20 @@ A version and its event are written in one document (no transactions needed); th
 publishes pending events in order and then drops them from the document. If the process dies
 in between, the relay publishes them at the next start (same `event_id`, so consumers that
 saw it already ignore it).
+
+Publishing is batched like a group commit: whatever stories are waiting when a batch starts
+go together — their events sent side by side (in order within a story) and all their outbox
+marks written in one `write_many`. Batches run one at a time, so one story is never in two.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import structlog
 
@@ -21,13 +27,19 @@ from shared.topics import ARTICLES_PUBLISHED
 
 log = structlog.get_logger("sinmun.ingest.outbox")
 SENT_MEMORY = 100_000
+MARK_ATTEMPTS = 5
+BATCH_LIMIT = 500
 
 
 class OutboxRelay:
-    def __init__(self, store: ArticleStore, bus: EventBus) -> None:
+    def __init__(self, store: ArticleStore, bus: EventBus, batch_limit: int = BATCH_LIMIT) -> None:
         self._store = store
         self._bus = bus
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._batch_limit = batch_limit
+        self._queued: dict[str, Story] = {}  # waiting for the next batch, by article id
+        self._waiters: dict[str, asyncio.Future[None]] = {}  # the callers of the queued ones
+        self._batch: asyncio.Task[None] | None = None
+        self._in_flight: frozenset[str] = frozenset()  # the article ids of that batch
         # Events this process already published whose outbox mark has not landed yet (the
         # compare-and-set can lose, e.g. to a claim a killed process left on FerretDB): they
         # are not sent again while we retry the mark.
@@ -38,22 +50,78 @@ class OutboxRelay:
         """Sweep at once (a publish failed) instead of at the next interval."""
         self._sweep_now.set()
 
-    async def flush(self, article_id: str, known: Story | None = None) -> None:
-        """Publish the story's pending events, oldest first (`known`: the story just saved)."""
-        lock = self._locks.setdefault(article_id, asyncio.Lock())
-        async with lock:
-            for attempt in range(5):
-                story = known if (attempt == 0 and known) else await self._store.story(article_id)
-                if story is None or not story.outbox:
-                    break
-                await self._publish(story)
-                if await self._store.mark_published(story, len(story.outbox)):
-                    break
-        if not lock.locked():
-            self._locks.pop(article_id, None)
+    async def publish(self, stories: Sequence[Story], *, leftovers: bool = False) -> None:
+        """Publish these just-saved stories' pending events, in the next batch.
 
-    async def _publish(self, story: Story) -> None:
-        for raw in story.outbox:
+        Returns once they are published and marked, or, if the bus or the store failed,
+        left in the outbox for the sweep (logged; the sweep is asked to run at once).
+        `leftovers`: stories the sweep found; those in the batch under way are left to it.
+        """
+        loop = asyncio.get_running_loop()
+        waiting: list[asyncio.Future[None]] = []
+        for story in stories:
+            article_id = story.article.article_id
+            if leftovers and article_id in self._in_flight:
+                continue
+            known = self._queued.get(article_id)
+            if known is None or known.revision < story.revision:
+                self._queued[article_id] = story
+            waiting.append(self._waiters.setdefault(article_id, loop.create_future()))
+        if self._batch is None:
+            self._next_batch()
+        if waiting:
+            await asyncio.wait(waiting)  # not gather: a cancelled caller leaves others waiting
+
+    def _next_batch(self) -> None:
+        if not self._queued:
+            self._batch, self._in_flight = None, frozenset()
+            return
+        ids = list(itertools.islice(self._queued, self._batch_limit))
+        self._in_flight = frozenset(ids)
+        stories = [self._queued.pop(article_id) for article_id in ids]
+        waiters = [self._waiters.pop(i) for i in ids if i in self._waiters]
+        self._batch = asyncio.create_task(self._flush(stories), name="outbox batch")
+        self._batch.add_done_callback(lambda _: self._settle(waiters))
+
+    def _settle(self, waiters: list[asyncio.Future[None]]) -> None:
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._next_batch()
+
+    async def _flush(self, stories: list[Story]) -> None:
+        try:
+            for _ in range(MARK_ATTEMPTS):
+                sent = await self._send_all(stories)
+                marked = await self._store.mark_published([(s, len(s.outbox)) for s in sent])
+                # A story that changed meanwhile (a newer version, another replica's mark):
+                # read it again; what this process sent already is not sent twice.
+                moved = [s.article.article_id for s, ok in zip(sent, marked, strict=True) if not ok]
+                if not moved:
+                    return
+                stories = [s for s in (await self._store.stories(moved)).values() if s.outbox]
+        except Exception as exc:  # the store is down: the sweep publishes it later
+            log.warning("publish_deferred", stories=len(stories), error=repr(exc))
+            self.request_sweep()
+
+    async def _send_all(self, stories: list[Story]) -> list[Story]:
+        """Send every story's events (stories side by side); the stories that went out whole."""
+        outcomes = await asyncio.gather(
+            *(self._send(s) for s in stories if s.outbox), return_exceptions=True
+        )
+        sent: list[Story] = []
+        for story, outcome in zip((s for s in stories if s.outbox), outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.warning(
+                    "publish_deferred", article_id=story.article.article_id, error=repr(outcome)
+                )
+                self.request_sweep()
+            else:
+                sent.append(story)
+        return sent
+
+    async def _send(self, story: Story) -> None:
+        for raw in story.outbox:  # in order: one key, one partition, so consumers see v1 first
             envelope = json.loads(raw)
             event_id = envelope["event_id"]
             if event_id in self._sent:
@@ -71,8 +139,7 @@ class OutboxRelay:
     async def flush_all(self) -> int:
         """Publish every story's pending events; returns how many stories had some."""
         pending = await self._store.with_pending_events(limit=1000)
-        for story in pending:
-            await self.flush(story.article.article_id)
+        await self.publish(pending, leftovers=True)
         return len(pending)
 
     async def run(self, interval_s: float = 30.0) -> None:

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError, IndexSpec
+from shared.ports.storage import (
+    Collection,
+    CompareAndSet,
+    DocumentStorage,
+    IndexSpec,
+    Insert,
+    Put,
+    WriteOp,
+    WriteResult,
+)
 from shared.schemas import Article
 
 
@@ -39,12 +48,24 @@ class Story:
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Story:
-        return cls(
+        story = cls(
             article=Article.model_validate(doc["article"]),
             fingerprint=doc["fingerprint"],
             revision=doc["version"],
             outbox=tuple(doc.get("outbox", ())),
         )
+        story.__dict__["article_json"] = doc["article"]  # as stored: no second dump
+        return story
+
+    def version_document(self) -> dict[str, Any]:
+        """The article as one entry of the revision history."""
+        article = self.article
+        return {
+            "_id": f"{article.article_id}:{article.version:06d}",
+            "article_id": article.article_id,
+            "version": article.version,
+            "article": self.article_json,
+        }
 
 
 class ArticleStore:
@@ -65,45 +86,61 @@ class ArticleStore:
         doc = await self._stories.get(article_id)
         return None if doc is None else Story.from_document(doc)
 
+    async def stories(self, article_ids: list[str]) -> dict[str, Story]:
+        """Many stories by id in one query (the ones that exist)."""
+        if len(article_ids) == 1:
+            one = await self.story(article_ids[0])
+            return {} if one is None else {article_ids[0]: one}
+        docs = await self._stories.find({"_id": {"$in": article_ids}})
+        return {d["_id"]: Story.from_document(d) for d in docs}
+
     async def versions(self, article_id: str) -> list[Article]:
+        """Every version, oldest first: the history documents and the story's current one."""
+        # The story first: a version saved in between is then either in both or in neither.
+        current = await self.story(article_id)
         docs = await self._versions.find({"article_id": article_id}, sort=[("version", 1)])
-        return [Article.model_validate(d["article"]) for d in docs]
+        by_version = {d["version"]: Article.model_validate(d["article"]) for d in docs}
+        if current is not None:
+            by_version[current.article.version] = current.article
+        return [by_version[v] for v in sorted(by_version)]
 
     async def save(self, previous: Story | None, story: Story) -> bool:
-        """Store a new version and its outbox entry; False when another writer came first.
+        """Store a new version and its outbox entry; False when another writer came first."""
+        return (await self.save_many([(previous, story)]))[0]
 
-        The version document goes first (an idempotent put), then the story document by
-        compare-and-set, which is the commit point: a version whose story write lost is
-        overwritten by the winner's identical id or by the next try.
+    async def save_many(self, changes: list[tuple[Story | None, Story]]) -> list[bool]:
+        """Store new versions (each with its outbox entry); per change, False when another
+        writer came first.
+
+        The story document holds the current version, so a new story is one insert. A
+        change to a stored story first files the version it replaces in the history (an
+        idempotent put of what is already stored), then writes the story by compare-and-set:
+        the commit point, which stores the new version and its event in one document.
         """
-        article = story.article
-        await self._versions.put(
-            {
-                "_id": f"{article.article_id}:{article.version:06d}",
-                "article_id": article.article_id,
-                "version": article.version,
-                "article": story.article_json,
-            }
-        )
-        if previous is None:
-            try:
-                await self._stories.insert(story.document())
-            except DuplicateKeyError:
-                return False
-            return True
-        return await self._stories.compare_and_set(story.document(), previous.revision)
+        superseded = [Put(prev.version_document()) for prev, _ in changes if prev is not None]
+        if superseded:
+            await self._versions.write_many(superseded)
+        ops: list[WriteOp] = [
+            Insert(new.document()) if prev is None else CompareAndSet(new.document(), prev.revision)
+            for prev, new in changes
+        ]
+        return [r is WriteResult.OK for r in await self._stories.write_many(ops)]
 
     async def with_pending_events(self, limit: int = 100) -> list[Story]:
         docs = await self._stories.find({"outbox_pending": True}, limit=limit)
         return [Story.from_document(d) for d in docs]
 
-    async def mark_published(self, story: Story, published: int) -> bool:
-        """Drop the first `published` outbox entries (compare-and-set on the revision)."""
-        remaining = story.outbox[published:]
-        updated = {
-            **story.document(),
-            "version": story.revision + 1,
-            "outbox": list(remaining),
-            "outbox_pending": bool(remaining),
-        }
-        return await self._stories.compare_and_set(updated, story.revision)
+    async def mark_published(self, stories: list[tuple[Story, int]]) -> list[bool]:
+        """Drop each story's first `n` outbox entries (compare-and-set on its revision); per
+        story, False when it changed meanwhile (re-read it and try again)."""
+        ops: list[WriteOp] = []
+        for story, published in stories:
+            remaining = story.outbox[published:]
+            updated = {
+                **story.document(),
+                "version": story.revision + 1,
+                "outbox": list(remaining),
+                "outbox_pending": bool(remaining),
+            }
+            ops.append(CompareAndSet(updated, story.revision))
+        return [r is WriteResult.OK for r in await self._stories.write_many(ops)]

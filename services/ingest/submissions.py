@@ -5,12 +5,11 @@ HTTP, the partner topic and the backfill all go through `Ingestor.submit`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import structlog
 from pydantic import ValidationError
 
 from services.ingest.domain import (
@@ -28,6 +27,7 @@ from shared.errors import ServiceError, validation_details
 from shared.schemas import (
     ArticlePublished,
     ArticleRetracted,
+    ArticleStatus,
     ArticleSubmission,
     Envelope,
     TraceContext,
@@ -35,7 +35,6 @@ from shared.schemas import (
 from shared.schemas.articles import MAX_BODY_BYTES
 
 MAX_SAVE_ATTEMPTS = 20
-log = structlog.get_logger("sinmun.ingest")
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,20 @@ def parse_submission(document: Mapping[str, Any]) -> ArticleSubmission:
         ) from exc  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A submission cleaned and fingerprinted, waiting for its story."""
+
+    index: int
+    clean: ArticleSubmission
+    digest: str
+    article_id: str
+    trace: TraceContext | None
+
+
+Submission = tuple[ArticleSubmission, TraceContext | None]
+
+
 class Ingestor:
     def __init__(
         self,
@@ -87,6 +100,39 @@ class Ingestor:
     async def submit(
         self, submission: ArticleSubmission, trace: TraceContext | None = None
     ) -> Receipt:
+        (result,) = await self.submit_many([(submission, trace)])
+        if isinstance(result, ServiceError):
+            raise result
+        return result
+
+    async def submit_many(self, submissions: Sequence[Submission]) -> list[Receipt | ServiceError]:
+        """Take many submissions in: their stories read in one query, saved in one write,
+        their events published in one relay batch. Per submission, in order, its receipt or
+        the ServiceError it earned; submissions of one story apply in the order given."""
+        results: list[Receipt | ServiceError | None] = [None] * len(submissions)
+        todo: list[_Prepared] = []
+        for index, (submission, trace) in enumerate(submissions):
+            try:
+                todo.append(self._prepare(index, submission, trace))
+            except ServiceError as exc:
+                results[index] = exc
+        saved: list[Story] = []
+        while todo:  # rounds of at most one submission per story, so each sees the one before
+            this_round: list[_Prepared] = []
+            later: list[_Prepared] = []
+            ids: set[str] = set()
+            for prepared in todo:
+                (later if prepared.article_id in ids else this_round).append(prepared)
+                ids.add(prepared.article_id)
+            saved += await self._save_round(this_round, results)
+            todo = later
+        if saved:
+            await self._relay.publish(saved)
+        return [r for r in results if r is not None]
+
+    def _prepare(
+        self, index: int, submission: ArticleSubmission, trace: TraceContext | None
+    ) -> _Prepared:
         clean = clean_submission(submission)
         if clean.section not in self._sections:
             raise ServiceError(
@@ -94,31 +140,65 @@ class Ingestor:
                 [{"field": "section", "message": f"one of {sorted(self._sections)}",
                   "type": "enum"}],
             )  # fmt: skip
-        digest = fingerprint(clean)
+        article_id = article_id_for(clean.source, clean.guid)
+        return _Prepared(index, clean, fingerprint(clean), article_id, trace)
+
+    async def _save_round(
+        self, todo: list[_Prepared], results: list[Receipt | ServiceError | None]
+    ) -> list[Story]:
+        # A new story needs no read: its insert finds out if it exists after all (then it is
+        # read and decided again). Only a retraction must know the story first.
+        current: dict[str, Story | None] = {p.article_id: None for p in todo}
+        retractions = [p.article_id for p in todo if p.clean.status is ArticleStatus.RETRACTED]
+        if retractions:
+            current.update(await self._store.stories(retractions))
+        saved: list[Story] = []
         for _ in range(MAX_SAVE_ATTEMPTS):
-            # The id derives from (source, guid): a primary-key read, fast on every backend.
-            current = await self._store.story(article_id_for(clean.source, clean.guid))
-            decision = self._decide(current, clean, digest)
-            receipt = Receipt(
-                decision.article.article_id,
-                decision.article.version,
-                decision.article.status.value,
-                decision.outcome,
+            changes: list[tuple[Story | None, Story]] = []
+            waiting: list[tuple[_Prepared, Receipt]] = []
+            for prepared in todo:
+                outcome = self._change(prepared, current[prepared.article_id])
+                if isinstance(outcome, tuple):
+                    changes.append(outcome[1])
+                    waiting.append((prepared, outcome[0]))
+                else:
+                    results[prepared.index] = outcome
+            won = await self._store.save_many(changes) if changes else []
+            todo = []
+            for (prepared, receipt), (_, story), ok in zip(waiting, changes, won, strict=True):
+                if ok:
+                    results[prepared.index] = receipt
+                    saved.append(story)
+                else:
+                    todo.append(prepared)  # another writer came first: read and decide again
+            if not todo:
+                return saved
+            fresh = await self._store.stories([p.article_id for p in todo])
+            current.update({p.article_id: fresh.get(p.article_id) for p in todo})
+        for prepared in todo:
+            results[prepared.index] = ServiceError(
+                409, "conflict", "the story is being changed concurrently; try again"
             )
-            if decision.outcome is Outcome.UNCHANGED:
-                return receipt
-            outbox = (*(current.outbox if current else ()), self._event(decision, trace))
-            story = Story(
-                decision.article, digest, (current.revision + 1) if current else 1, outbox
-            )
-            if await self._store.save(current, story):
-                try:
-                    await self._relay.flush(story.article.article_id, story)
-                except Exception as exc:  # stored; the relay's sweep publishes it later
-                    log.warning("publish_deferred", article_id=receipt.article_id, error=repr(exc))
-                    self._relay.request_sweep()
-                return receipt
-        raise ServiceError(409, "conflict", "the story is being changed concurrently; try again")
+        return saved
+
+    def _change(
+        self, prepared: _Prepared, current: Story | None
+    ) -> Receipt | ServiceError | tuple[Receipt, tuple[Story | None, Story]]:
+        """What the submission does to `current`: a receipt alone (nothing to store), an
+        error, or a receipt with the story to save."""
+        try:
+            decision = self._decide(current, prepared.clean, prepared.digest)
+        except ServiceError as exc:
+            return exc
+        article = decision.article
+        receipt = Receipt(
+            article.article_id, article.version, article.status.value, decision.outcome
+        )
+        if decision.outcome is Outcome.UNCHANGED:
+            return receipt
+        outbox = (*(current.outbox if current else ()), self._event(decision, prepared.trace))
+        revision = (current.revision + 1) if current else 1
+        return receipt, (current, Story(article, prepared.digest, revision, outbox))
 
     def _decide(self, current: Story | None, clean: ArticleSubmission, digest: str) -> Decision:
         try:
