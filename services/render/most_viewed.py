@@ -1,0 +1,307 @@
+"""실시간 많이본 뉴스: article views through `articles.viewed`, ranked over a sliding window.
+
+- `ViewPublisher.record_view` is what an article page calls: bots are dropped by user agent, the
+  visitor's cookie id is replaced by a hash, and the event is queued; a background task
+  publishes it, so a page never waits on Kafka.
+- `ViewCounter.on_viewed` consumes `articles.viewed` (one consumer group shared by every
+  replica). A visitor's views of one article count once per dedup window (30 minutes): the
+  first is a primary-key insert of `{article}:{visitor}` (atomic on every backend), a later
+  one moves that document's time by compare-and-set. Counted views go to one document per
+  article with per-bucket counts (10-minute buckets; those older than the window are dropped
+  on each write).
+- `MostViewed.top` answers from memory: every replica recomputes the ranking from the shared
+  counts every `refresh_s` (ties broken by article id), so all replicas show the same list and
+  a page never scans.
+
+A crash between the dedup insert and the count loses that one view rather than counting a
+redelivered one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from services.render.models import RankedArticle
+from services.render.read_models import ArticleReadModel, time_key, upsert_newer
+from shared.ports.bus import EventBus, PoisonRecordError, Record
+from shared.ports.storage import Collection, Document, DocumentStorage, DuplicateKeyError, IndexSpec
+from shared.schemas import ArticleViewed, ClientClass, Envelope, UnknownEventError, decode_envelope
+from shared.topics import ARTICLES_VIEWED
+
+log = structlog.get_logger("sinmun.render")
+
+BUCKET = timedelta(minutes=10)
+QUEUE_SIZE = 10_000
+TOP_KEPT = 30
+CANDIDATE_BATCH = 60
+PRUNE_EVERY_S = 300.0
+
+# Crawlers, link previewers, monitors and scripts. Not "NAVER" or "KAKAOTALK": those are the
+# in-app browsers of real readers (their crawlers are Yeti and kakaotalk-scrap).
+BOTS = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|scrap|preview|fetch|facebookexternalhit|headless|yeti|"
+    r"daum(oa)?[ /]|mediapartners|lighthouse|pingdom|monitor|uptime|curl|wget|python|"
+    r"aiohttp|httpclient|go-http|okhttp|java/|libwww|axios|node-fetch|phantomjs|selenium|"
+    r"^mozilla/5\.0$",
+    re.IGNORECASE,
+)
+MOBILE = re.compile(r"mobi|android|iphone|ipad|ipod|windows phone", re.IGNORECASE)
+DESKTOP = re.compile(r"windows|macintosh|x11|linux|cros", re.IGNORECASE)
+
+
+def client_class(user_agent: str) -> ClientClass:
+    """The coarse class of a user agent; an empty one is a script, not a reader."""
+    if not user_agent.strip() or BOTS.search(user_agent):
+        return ClientClass.BOT
+    if MOBILE.search(user_agent):
+        return ClientClass.MOBILE
+    if DESKTOP.search(user_agent):
+        return ClientClass.DESKTOP
+    return ClientClass.OTHER
+
+
+def visitor_hash(visitor_id: str) -> str:
+    """A pseudonym for the visitor's (random) cookie id: 32 hex digits, the same everywhere."""
+    return hashlib.blake2b(
+        visitor_id.encode("utf-8"), digest_size=16, person=b"sinmun-visitor"
+    ).hexdigest()
+
+
+def bucket_of(when: datetime) -> int:
+    """The bucket a time falls in, as minutes since the epoch (a multiple of 10)."""
+    step = int(BUCKET.total_seconds() // 60)
+    minutes = int(when.timestamp() // 60)
+    return minutes - minutes % step
+
+
+class ViewPublisher:
+    """`record_view` for the article page: filter, pseudonymise, queue, publish in background."""
+
+    def __init__(self, bus: EventBus, queue_size: int = QUEUE_SIZE) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[ArticleViewed] = asyncio.Queue(queue_size)
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    async def record_view(
+        self, article_id: str, section: str, visitor_id: str, user_agent: str
+    ) -> None:
+        """Count a reader's view of an article (bots and malformed ids are ignored)."""
+        kind = client_class(user_agent)
+        if kind is ClientClass.BOT:
+            return
+        try:
+            event = ArticleViewed(
+                article_id=article_id,
+                viewed_at=datetime.now(UTC),
+                client_class=kind,
+                section=section or None,
+                visitor=visitor_hash(visitor_id) if visitor_id else None,
+            )
+        except ValidationError:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1  # a burst beyond the queue: a view uncounted, never a slow page
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="render view publisher")
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            await self._publish(event)
+
+    async def _publish(self, event: ArticleViewed) -> None:
+        try:
+            await self._bus.publish(
+                ARTICLES_VIEWED.name, event.article_id, Envelope.wrap(event, "render")
+            )
+        except Exception as exc:  # the bus is down: this view goes uncounted
+            log.warning("view_publish_failed", article_id=event.article_id, error=repr(exc))
+
+    async def flush(self) -> None:
+        """Publish what is queued (tests, and the last views at shutdown)."""
+        while not self._queue.empty():
+            await self._publish(self._queue.get_nowait())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await self.flush()
+
+
+class ViewCounter:
+    """The consumer of `articles.viewed`: dedup per visitor, counts per article and bucket."""
+
+    def __init__(
+        self, seen: Collection, counts: Collection, window: timedelta, dedup: timedelta
+    ) -> None:
+        self._seen = seen
+        self._counts = counts
+        self.window = window
+        self.dedup = dedup
+
+    @classmethod
+    async def open(
+        cls, storage: DocumentStorage, window: timedelta, dedup: timedelta
+    ) -> ViewCounter:
+        seen = await storage.collection("view_seen", [IndexSpec(("at",))])
+        counts = await storage.collection("view_counts", [IndexSpec(("last_bucket",))])
+        return cls(seen, counts, window, dedup)
+
+    async def on_viewed(self, record: Record) -> None:
+        try:
+            envelope = decode_envelope(record.value)
+        except (UnknownEventError, ValueError) as exc:
+            raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
+        event = envelope.payload
+        if not isinstance(event, ArticleViewed):
+            return
+        await self.count(event, str(envelope.event_id))
+
+    async def count(self, event: ArticleViewed, event_id: str) -> bool:
+        """Count one view unless it is a bot's, too old, or a repeat; True if counted."""
+        if event.client_class is ClientClass.BOT:
+            return False
+        if event.viewed_at < datetime.now(UTC) - self.window:
+            return False  # a replay of old views: outside every window that will be asked
+        visitor = event.visitor or event_id  # without a visitor, only redeliveries dedup
+        if not await self._first_in_window(f"{event.article_id}:{visitor}", event.viewed_at):
+            return False
+        await self._add(event.article_id, bucket_of(event.viewed_at))
+        return True
+
+    async def _first_in_window(self, key: str, at: datetime) -> bool:
+        try:
+            await self._seen.insert({"_id": key, "at": time_key(at), "version": 1})
+            return True
+        except DuplicateKeyError:
+            pass
+        stored = await self._seen.get(key)
+        if stored is None:  # pruned meanwhile: this view starts a new window
+            return await self._first_in_window(key, at)
+        if at - datetime.fromisoformat(stored["at"]) < self.dedup:
+            return False  # a repeat within the window, or this very event redelivered
+        moved = {"_id": key, "at": time_key(at), "version": int(stored["version"]) + 1}
+        return await self._seen.compare_and_set(moved, int(stored["version"]))
+
+    async def _add(self, article_id: str, bucket: int) -> None:
+        oldest = bucket_of(datetime.now(UTC) - self.window - BUCKET)
+
+        def fields(stored: Document | None) -> Document:
+            buckets = {k: int(v) for k, v in (stored or {}).get("buckets", {}).items()}
+            key = f"b{bucket}"
+            buckets[key] = buckets.get(key, 0) + 1
+            kept = {k: v for k, v in buckets.items() if int(k[1:]) >= oldest}
+            last = max(int(k[1:]) for k in kept)
+            return {"buckets": kept, "last_bucket": last}
+
+        await upsert_newer(self._counts, article_id, fields)
+
+    async def totals(self, now: datetime | None = None) -> dict[str, int]:
+        """Views per article within the window ending `now` (buckets that overlap it)."""
+        now = now or datetime.now(UTC)
+        start = bucket_of(now - self.window)
+        docs = await self._counts.find({"last_bucket": {"$gte": start}})
+        totals: dict[str, int] = {}
+        for doc in docs:
+            n = sum(int(v) for k, v in doc.get("buckets", {}).items() if int(k[1:]) >= start)
+            if n:
+                totals[doc["_id"]] = n
+        return totals
+
+    async def prune(self, limit: int = 1000) -> int:
+        """Forget dedup entries older than twice the window (they can no longer suppress)."""
+        cutoff = time_key(datetime.now(UTC) - 2 * self.dedup)
+        old = await self._seen.find({"at": {"$lt": cutoff}}, limit=limit)
+        for doc in old:
+            await self._seen.delete(doc["_id"])
+        return len(old)
+
+
+class MostViewed:
+    """The ranking every page shows, recomputed in the background from the shared counts."""
+
+    def __init__(
+        self,
+        counter: ViewCounter,
+        articles: ArticleReadModel,
+        refresh_s: float,
+        on_change: Callable[[], Any] | None = None,
+    ) -> None:
+        self._counter = counter
+        self._articles = articles
+        self._refresh_s = refresh_s
+        self._on_change = on_change
+        self._top: list[RankedArticle] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def top(self, limit: int = 10) -> list[RankedArticle]:
+        """The `limit` most viewed articles of the window, most views first."""
+        if self._top is None:
+            await self.refresh()
+        return list((self._top or [])[:limit])
+
+    async def refresh(self) -> list[RankedArticle]:
+        """Recompute the ranking now (what the background task does every `refresh_s`)."""
+        async with self._lock:
+            totals = await self._counter.totals()
+            ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+            top: list[RankedArticle] = []
+            for start in range(0, len(ranked), CANDIDATE_BATCH):
+                batch = ranked[start : start + CANDIDATE_BATCH]
+                cards = await self._articles.cards([article_id for article_id, _ in batch])
+                # Retracted or not-yet-known articles are skipped, never shown without a title.
+                top.extend(
+                    RankedArticle(article_id, cards[article_id].headline, views)
+                    for article_id, views in batch
+                    if article_id in cards
+                )
+                if len(top) >= TOP_KEPT:
+                    break
+            top = top[:TOP_KEPT]
+            changed = top != self._top
+            self._top = top
+        if changed and self._on_change is not None:
+            self._on_change()
+        return top
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="render most viewed")
+
+    async def _run(self) -> None:
+        pruned = time.monotonic()
+        while True:
+            await asyncio.sleep(self._refresh_s)
+            try:
+                await self.refresh()
+                if time.monotonic() - pruned > PRUNE_EVERY_S:
+                    pruned = time.monotonic()
+                    await self._counter.prune()
+            except Exception as exc:  # storage trouble: keep showing the last ranking
+                log.warning("most_viewed_refresh_failed", error=repr(exc))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,217 @@
+"""Rendered pages kept in this process, dropped the moment what they show changes.
+
+Every cached page names the read models it depends on (`ARTICLES`, `BOARDS`, `MOST_VIEWED`).
+The replica whose consumer applied an event drops the dependent pages at once; the other
+replicas learn of it through `Revisions`: a tiny `revisions` collection in render's shared
+storage holds one random token per read model, written on every change and polled by every
+replica (a primary-key read, twice a second by default). So each replica sees each
+invalidation within one poll interval, without a consumer group of its own.
+
+`respond` turns a cached page into a response with ETag and Last-Modified, answering 304 to a
+conditional request that already has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from aiohttp import web
+
+from shared.ports.storage import Collection, DocumentStorage
+
+log = structlog.get_logger("sinmun.render")
+
+ARTICLES = "articles"
+BOARDS = "boards"
+MOST_VIEWED = "most_viewed"
+SCOPES = (ARTICLES, BOARDS, MOST_VIEWED)
+MAX_PAGES = 5000
+MAX_AGE_S = 300.0  # a safety net only: events invalidate pages long before this
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A rendered body with its validators."""
+
+    body: bytes
+    content_type: str = "text/html"
+    etag: str = ""
+    last_modified: datetime | None = None
+    status: int = 200
+
+    @classmethod
+    def of(
+        cls,
+        body: str | bytes,
+        content_type: str = "text/html",
+        last_modified: datetime | None = None,
+        status: int = 200,
+    ) -> CachedPage:
+        """A page whose ETag is the hash of its bytes (equal bytes, equal tag, on any replica)."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        tag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+        return cls(data, content_type, tag, last_modified, status)
+
+
+def _tags(header: str) -> set[str]:
+    # Weak and strong tags compare alike for GET (RFC 9110 weak comparison).
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+
+
+def not_modified(request: web.Request, page: CachedPage) -> bool:
+    """True when the request's validators show it already holds this page."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = _tags(if_none_match)
+        return "*" in tags or page.etag in tags
+    since = request.if_modified_since
+    if since is not None and page.last_modified is not None:
+        return page.last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def respond(
+    request: web.Request,
+    page: CachedPage,
+    cache_control: str = "public, max-age=0, must-revalidate",
+) -> web.Response:
+    """The page, or 304 Not Modified when the client's copy is current (GET and HEAD only)."""
+    headers = {"Cache-Control": cache_control}
+    if page.etag:
+        headers["ETag"] = page.etag
+    if page.last_modified is not None:
+        lm = page.last_modified.astimezone(UTC)
+        headers["Last-Modified"] = lm.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    if page.status == 200 and request.method in ("GET", "HEAD") and not_modified(request, page):
+        return web.Response(status=304, headers=headers)
+    content_type, _, charset = page.content_type.partition("; charset=")
+    response = web.Response(
+        body=page.body, status=page.status, content_type=content_type, headers=headers
+    )
+    response.charset = charset or "utf-8"
+    return response
+
+
+class PageCache:
+    """Pages by key, each dropped when a read model it depends on changes (or after
+    `max_age_s`). A page being rendered is rendered once however many readers ask for it."""
+
+    def __init__(self, max_pages: int = MAX_PAGES, max_age_s: float = MAX_AGE_S) -> None:
+        self._max_pages = max_pages
+        self._max_age = max_age_s
+        self._pages: OrderedDict[tuple[object, ...], tuple[float, frozenset[str], CachedPage]] = (
+            OrderedDict()
+        )
+        self._loading: dict[tuple[object, ...], asyncio.Future[CachedPage]] = {}
+        self._generation = dict.fromkeys(SCOPES, 0)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    async def get(
+        self,
+        key: tuple[object, ...],
+        load: Callable[[], Awaitable[CachedPage]],
+        depends: Iterable[str] = (ARTICLES,),
+    ) -> CachedPage:
+        """The cached page for `key`, or `load()` it (and keep it)."""
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            self._pages.move_to_end(key)
+            return hit[2]
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        scopes = frozenset(depends)
+        before = [self._generation.get(s, 0) for s in scopes]
+        future: asyncio.Future[CachedPage] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            page = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it
+            raise
+        finally:
+            del self._loading[key]
+        future.set_result(page)
+        # A change that landed while rendering may be missing from this page: do not keep it.
+        if before == [self._generation.get(s, 0) for s in scopes]:
+            self._pages[key] = (time.monotonic() + self._max_age, scopes, page)
+            while len(self._pages) > self._max_pages:
+                self._pages.popitem(last=False)
+        return page
+
+    def invalidate(self, *scopes: str) -> None:
+        """Drop every page that depends on one of `scopes`."""
+        for scope in scopes:
+            self._generation[scope] = self._generation.get(scope, 0) + 1
+        dropped = set(scopes)
+        for key in [k for k, (_, deps, _) in self._pages.items() if deps & dropped]:
+            del self._pages[key]
+
+    def clear(self) -> None:
+        self.invalidate(*SCOPES)
+
+
+class Revisions:
+    """One token per read model in shared storage: a change anywhere reaches every replica."""
+
+    def __init__(self, collection: Collection, cache: PageCache, poll_s: float = 0.5) -> None:
+        self._collection = collection
+        self._cache = cache
+        self._poll_s = poll_s
+        self._seen: dict[str, str] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(
+        cls, storage: DocumentStorage, cache: PageCache, poll_s: float = 0.5
+    ) -> Revisions:
+        revisions = cls(await storage.collection("revisions"), cache, poll_s)
+        await revisions.poll()  # start from the current tokens
+        return revisions
+
+    async def touch(self, scope: str) -> None:
+        """`scope` changed: drop this replica's pages now and tell the others."""
+        token = secrets.token_hex(8)
+        self._seen[scope] = token
+        self._cache.invalidate(scope)
+        await self._collection.put({"_id": scope, "token": token})
+
+    async def poll(self) -> None:
+        """Drop the pages of every scope whose token another replica changed."""
+        docs = await self._collection.find({"_id": {"$in": list(SCOPES)}})
+        tokens = {doc["_id"]: str(doc["token"]) for doc in docs}
+        for scope in SCOPES:
+            token = tokens.get(scope, "")  # "": never changed yet
+            if scope in self._seen and self._seen[scope] != token:
+                self._cache.invalidate(scope)
+            self._seen[scope] = token
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="render revisions")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_s)
+            try:
+                await self.poll()
+            except Exception as exc:  # storage trouble: pages age out; try again next time
+                log.warning("revisions_poll_failed", error=repr(exc))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
