@@ -25,7 +25,7 @@ from services.render.most_viewed import MostViewed, ViewCounter, ViewPublisher
 from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, PageCache, Revisions
 from services.render.read_models import ArticleReadModel, BoardReadModel
 from services.render.settings import RenderSettings
-from shared.ports.bus import PoisonRecordError, Record, Subscription
+from shared.ports.bus import EventBus, PoisonRecordError, Record, Subscription
 from shared.ports.storage import DocumentStorage
 from shared.schemas import (
     ArticlePublished,
@@ -113,7 +113,7 @@ RENDER_DATA = web.AppKey("render.data", RenderData)
 
 
 async def open_render_data(
-    storage: DocumentStorage, settings: RenderSettings, infra: Infrastructure
+    storage: DocumentStorage, settings: RenderSettings, bus: EventBus
 ) -> RenderData:
     """The read models, cache and view pipeline on `storage`, nothing consuming yet."""
     cache = PageCache()
@@ -135,7 +135,7 @@ async def open_render_data(
         articles=articles,
         boards=await BoardReadModel.open(storage),
         most_viewed=most_viewed,
-        views=ViewPublisher(infra.bus),
+        views=ViewPublisher(bus),
         counter=counter,
         cache=cache,
         revisions=revisions,
@@ -151,7 +151,7 @@ async def start_projections(
     """Open the read models, join render's consumer groups, start the background tasks;
     with `app`, also put the result in `app[RENDER_DATA]` (feeds and sitemaps read it)."""
     settings = settings or RenderSettings(**infra.settings.model_dump())
-    data = await open_render_data(storage, settings, infra)
+    data = await open_render_data(storage, settings, infra.bus)
     articles = ArticleProjection(data.articles, data.revisions)
     boards = BoardProjection(data.boards, data.revisions)
     data.subscriptions = [

@@ -153,7 +153,7 @@ async def test_every_replica_drops_its_pages_when_any_replica_applies_an_event(
     infra, data = render
     # A second replica on the same storage that consumes nothing: it learns by revisions.
     other_storage = await infra.open_storage("render")
-    other = await open_render_data(other_storage, render_settings, infra)
+    other = await open_render_data(other_storage, render_settings, infra.bus)
     try:
         page = CachedPage.of("<p>home</p>")
 
