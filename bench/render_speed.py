@@ -1,0 +1,253 @@
+"""Render speed: the cached article page beside a hello-world aiohttp handler, under wrk.
+
+    flock /tmp/sinmun-bench.lock .venv/bin/python -m bench.render_speed [--seconds 10] [-n 50]
+
+1. Throughput and tail: the platform runs as its own process (`sinmun up`, embedded) with the
+   development corpus and the seed article; a hello-world aiohttp handler runs in another
+   process on the same loop (uvloop) and server settings as `sinmun up`. wrk (Debian) loads
+   each at 64 connections, alternating hello and article for `--rounds` rounds after a warm-up,
+   so both see the same machine; req/s and p99 per run, the medians, and the article's median
+   req/s as a share of hello's (target ≥ 50%). The article is also loaded as a browser
+   revalidating with its ETag (304s), when the page sends one.
+2. Publish → visible on the home page: n articles submitted one by one through
+   `POST /api/articles`, each timed until `GET /` shows its headline; p50, p95, max.
+Appends a table to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from aiohttp import ClientSession, web
+
+from bench.service_process import free_port, start, wait_ready
+from services.bootstrap import open_storage
+from services.ingest.tokens import TokenRole, TokenStore
+from shared.settings import Mode, SinmunSettings
+
+ROOT = Path(__file__).parent.parent
+DATA = ROOT / "tests" / "data"
+CONNECTIONS, THREADS = 64, 2
+
+
+# -- the baseline: hello world in its own process ------------------------------------------
+
+
+async def hello(request: web.Request) -> web.Response:
+    return web.Response(text="Hello, world")
+
+
+def serve_hello(port: int) -> None:
+    """`python -m bench.render_speed --serve-hello PORT`: the same server setup as `sinmun up`."""
+    app = web.Application()
+    app.router.add_get("/", hello)
+    app.router.add_get("/healthz", hello)
+    web.run_app(app, host="127.0.0.1", port=port, loop=uvloop.new_event_loop(),
+                access_log=None, print=None)  # fmt: skip
+
+
+def start_hello() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.render_speed", "--serve-hello", str(port)], cwd=ROOT
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+# -- wrk ------------------------------------------------------------------------------------
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def wrk(url: str, seconds: float, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """One wrk run: req/s, p50 and p99 in ms, and the non-2xx/3xx and socket error counts."""
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = {q: _ms(m) for q, m in re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps, "p50": latency["50"], "p99": latency["99"],
+        "non2xx": float(bad.group(1)) if bad else 0.0,
+        "socket_errors": float(sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1))))
+        if socket_errors else 0.0,
+    }  # fmt: skip
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * UNITS[unit]
+
+
+# -- the platform, seeded -------------------------------------------------------------------
+
+
+async def make_token(data_dir: Path) -> str:
+    settings = SinmunSettings(mode=Mode.EMBEDDED, data_dir=data_dir)
+    storage = await open_storage(settings, "ingest")
+    try:
+        return await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
+    finally:
+        await storage.close()
+
+
+async def seed(session: ClientSession, base: str, token: str) -> str:
+    """The corpus and the seed article through the API; the seed article's page path."""
+    auth = {"Authorization": f"Bearer {token}"}
+    lines = (DATA / "articles.jsonl").read_text("utf-8").splitlines()
+    for line in lines:
+        async with session.post(base + "/api/articles", data=line, headers=auth) as r:
+            assert r.status in (200, 201), await r.text()
+    seed_article = (DATA / "seed_article.json").read_text("utf-8")
+    async with session.post(base + "/api/articles", data=seed_article, headers=auth) as r:
+        assert r.status in (200, 201), await r.text()
+        path = f"/news/{(await r.json())['article_id']}"
+    for _ in range(300):  # render learns it from articles.published
+        async with session.get(base + path) as r:
+            if r.status == 200:
+                return path
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{path} never appeared")
+
+
+async def publish_to_home(session: ClientSession, base: str, token: str, n: int) -> list[float]:
+    """Seconds from POST /api/articles until the home page shows the headline, n times."""
+    auth = {"Authorization": f"Bearer {token}"}
+    seed_article = json.loads((DATA / "seed_article.json").read_text("utf-8"))
+    template = {k: seed_article[k] for k in ("section", "byline", "body_html")}
+    latencies = []
+    for i in range(n):
+        headline = f"벤치마크 속보 {i}호 발행 확인"
+        article = {**template, "guid": f"bench-home-{i}", "headline": headline}
+        started = time.perf_counter()
+        async with session.post(base + "/api/articles", json=article, headers=auth) as r:
+            assert r.status == 201, await r.text()
+        while True:
+            async with session.get(base + "/") as r:
+                if headline in await r.text():
+                    break
+            if time.perf_counter() - started > 30:
+                raise RuntimeError(f"{headline!r} not on the home page after 30 s")
+            await asyncio.sleep(0.005)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def prepare(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str, str, str]:
+    token = await make_token(data_dir)
+    process, base = start(["up"], {"SINMUN_DATA_DIR": str(data_dir)})
+    await wait_ready(base, "/readyz", process)
+    async with ClientSession() as session:
+        path = await seed(session, base, token)
+        async with session.get(base + path) as r:
+            etag = r.headers.get("ETag", "")
+    return process, base, token, path, etag
+
+
+def run(seconds: float, rounds: int, n: int) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: bash deploy/local/system-packages.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        platform, base, token, path, etag = asyncio.run(prepare(Path(tmp) / "data"))
+        hello_process, hello_base = start_hello()
+        try:
+            asyncio.run(wait_ready(hello_base, "/healthz", hello_process))
+            wrk(hello_base + "/", 2)  # warm-up: caches, connection setup, the CPU's clocks
+            wrk(base + path, 2)
+            runs: dict[str, list[dict[str, float]]] = {"hello": [], "article": [], "304": []}
+            for _ in range(rounds):
+                runs["hello"].append(wrk(hello_base + "/", seconds))
+                runs["article"].append(wrk(base + path, seconds))
+            if etag:
+                runs["304"].append(wrk(base + path, seconds, {"If-None-Match": etag}))
+
+            async def visible() -> list[float]:
+                async with ClientSession() as session:
+                    return await publish_to_home(session, base, token, n)
+
+            home = asyncio.run(visible())
+        finally:
+            for process in (hello_process, platform):
+                process.terminate()
+                process.wait(timeout=30)
+    return {"runs": runs, "home": home, "seconds": seconds, "rounds": rounds, "n": n,
+            "path": path, "etag": bool(etag)}  # fmt: skip
+
+
+def report(result: dict[str, Any], command: str) -> str:
+    runs = result["runs"]
+    med = {kind: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+           for kind, rs in runs.items() if rs}  # fmt: skip
+    ratio = med["article"]["rps"] / med["hello"]["rps"]
+    home = sorted(result["home"])
+    p95 = statistics.quantiles(home, n=100)[94] if len(home) > 1 else home[0]
+    lines = [
+        f"\n### Render speed, embedded ({time.strftime('%Y-%m-%d')})\n",
+        f"Command: `{command}`\n",
+        f"wrk -t{THREADS} -c{CONNECTIONS}, {result['seconds']:.0f} s a run, hello and article "
+        f"alternating for {result['rounds']} rounds (medians of the runs); the platform "
+        f"(`sinmun up`) and the hello-world handler each in its own process, uvloop, no "
+        "access log; 41 articles. Machine: 2 cores shared by wrk and the server.\n",
+        "| page | req/s (median) | p50 | p99 | runs (req/s) | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    names = {"hello": "hello-world aiohttp handler", "article": f"article page `{result['path']}`",
+             "304": "article page, `If-None-Match` (304)"}  # fmt: skip
+    for kind, m in med.items():
+        spread = ", ".join(f"{r['rps']:.0f}" for r in runs[kind])
+        errors = sum(r["non2xx"] + r["socket_errors"] for r in runs[kind])
+        if kind == "304":
+            errors = sum(r["socket_errors"] for r in runs[kind])  # 304 is the expected answer
+        lines.append(f"| {names[kind]} | {m['rps']:.0f} | {m['p50']:.2f} ms | "
+                     f"{m['p99']:.2f} ms | {spread} | {errors:.0f} |")  # fmt: skip
+    lines += [
+        "",
+        f"Article page / hello world: **{ratio:.0%}** of the baseline's req/s (target ≥ 50%: "
+        f"{'met' if ratio >= 0.5 else 'not met'}); article p99 at {CONNECTIONS} connections: "
+        f"**{med['article']['p99']:.1f} ms**.",
+        "",
+        f"Publish → visible on the home page ({result['n']} articles, one at a time, "
+        f"`POST /api/articles` until `GET /` shows the headline): p50 "
+        f"{statistics.median(home) * 1000:.0f} ms, **p95 {p95 * 1000:.0f} ms**, max "
+        f"{home[-1] * 1000:.0f} ms.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=10.0, help="one wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("-n", type=int, default=50, help="articles timed publish → home page")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    if args.serve_hello:
+        serve_hello(args.serve_hello)
+        return
+    command = "flock /tmp/sinmun-bench.lock .venv/bin/python -m bench.render_speed " + " ".join(
+        sys.argv[1:]
+    )
+    text = report(run(args.seconds, args.rounds, args.n), command.strip())
+    print(text)
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write(text)
+
+
+if __name__ == "__main__":
+    main()
