@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from shared.ports.bus import DeliveryPolicy, EventBus, Handler, Subscription
+from shared.ports.bus import BatchHandler, DeliveryPolicy, EventBus, Handler, Subscription
 from shared.ports.storage import DocumentStorage
 from shared.settings import SinmunSettings
 
@@ -37,6 +37,12 @@ class Infrastructure:
     async def consume(self, topic: str, group: str, handler: Handler) -> Subscription:
         """Join a consumer group; the process stops every subscription before closing stores."""
         subscription = await self.bus.subscribe(topic, group, handler, self.delivery_policy)
+        self.subscriptions.append(subscription)
+        return subscription
+
+    async def consume_batches(self, topic: str, group: str, handler: BatchHandler) -> Subscription:
+        """`consume` with a handler that takes each partition's fetched records at once."""
+        subscription = await self.bus.subscribe_batches(topic, group, handler, self.delivery_policy)
         self.subscriptions.append(subscription)
         return subscription
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import Counter
 
-from shared.ports.bus import DeliveryPolicy, Handler, PoisonRecordError, Record
+from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, PoisonRecordError, Record
 from shared.topics import dead_letter_topic
 
 log = structlog.get_logger("sinmun.bus")
@@ -81,6 +81,63 @@ async def deliver(
         else:
             RECORDS_HANDLED.labels(record.topic, group, "ok").inc()
             return "ok"
+    await dead_letter(
+        record, group, send, reason=reason, details=details, attempt=attempt, first_seen=first_seen
+    )
+    return "dead_lettered"
+
+
+async def deliver_batch(
+    records: Sequence[Record],
+    group: str,
+    handler: BatchHandler,
+    policy: DeliveryPolicy,
+    send: SendRaw,
+) -> None:
+    """Run `handler` on the batch, dead-letter what it marks poison; if it raises, deliver
+    the records one at a time (`deliver`: retries, then the dead-letter topic for that one)."""
+    if not records:
+        return
+    first_seen = time.time()
+    try:
+        outcomes = await handler(records)
+        if len(outcomes) != len(records):
+            raise ValueError(f"{len(outcomes)} outcomes for {len(records)} records")
+    except Exception as exc:  # any failure: fall back to one record at a time
+        log.warning("batch_failed", topic=records[0].topic, records=len(records), error=repr(exc))
+        for record in records:
+            await deliver(record, group, _one_at_a_time(handler), policy, send)
+        return
+    for record, outcome in zip(records, outcomes, strict=True):
+        if outcome is None:
+            RECORDS_HANDLED.labels(record.topic, group, "ok").inc()
+        else:
+            await dead_letter(
+                record, group, send,
+                reason=outcome.reason, details=outcome.details, attempt=1, first_seen=first_seen,
+            )  # fmt: skip
+
+
+def _one_at_a_time(handler: BatchHandler) -> Handler:
+    async def one(record: Record) -> None:
+        (outcome,) = await handler([record])
+        if outcome is not None:
+            raise outcome
+
+    return one
+
+
+async def dead_letter(
+    record: Record,
+    group: str,
+    send: SendRaw,
+    *,
+    reason: str,
+    details: object,
+    attempt: int,
+    first_seen: float,
+) -> None:
+    """Send the original record to `<topic>.dlq` with why and where it failed."""
     headers = dead_letter_headers(
         record,
         group=group,
@@ -99,4 +156,3 @@ async def deliver(
         reason=reason,
         attempts=attempt,
     )
-    return "dead_lettered"

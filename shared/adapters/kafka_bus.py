@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
-from shared.adapters.delivery import deliver
-from shared.ports.bus import DeliveryPolicy, Handler, Record, envelope_headers
+from shared.adapters.delivery import deliver, deliver_batch
+from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, Record, envelope_headers
 from shared.schemas.envelope import Envelope
 from shared.topics import DLQ_SUFFIX, LARGE_MESSAGE_BYTES, Topic
 
@@ -166,8 +166,21 @@ class KafkaBus:
         handler: Handler,
         policy: DeliveryPolicy | None = None,
     ) -> KafkaSubscription:
-        await self._auto_create(topic)
-        member = KafkaSubscription(self, topic, group, handler, policy or DeliveryPolicy())
+        return await self._join(KafkaSubscription(self, topic, group, handler, policy))
+
+    async def subscribe_batches(
+        self,
+        topic: str,
+        group: str,
+        handler: BatchHandler,
+        policy: DeliveryPolicy | None = None,
+    ) -> KafkaSubscription:
+        return await self._join(
+            KafkaSubscription(self, topic, group, handler, policy, batches=True)
+        )
+
+    async def _join(self, member: KafkaSubscription) -> KafkaSubscription:
+        await self._auto_create(member.topic)
         await member.begin()
         self._members.append(member)
         return member
@@ -215,10 +228,18 @@ class KafkaSubscription:
     """One member of a consumer group: its own consumer and consume task."""
 
     def __init__(
-        self, bus: KafkaBus, topic: str, group: str, handler: Handler, policy: DeliveryPolicy
+        self,
+        bus: KafkaBus,
+        topic: str,
+        group: str,
+        handler: Handler | BatchHandler,
+        policy: DeliveryPolicy | None,
+        *,
+        batches: bool = False,
     ) -> None:
         self.bus, self.topic, self.group = bus, topic, group
-        self.handler, self.policy = handler, policy
+        self.handler, self.policy = handler, policy or DeliveryPolicy()
+        self.batches = batches
         self.assigned: frozenset[int] = frozenset()
         self.assignment_settled = asyncio.Event()
         self.batch_lock = asyncio.Lock()
@@ -240,23 +261,30 @@ class KafkaSubscription:
                 # Partitions are independent (order holds within one): handle them side by side.
                 await asyncio.gather(*(self._handle_batch(tp, m) for tp, m in batches.items()))
 
+    def _record(self, msg: Any) -> Record:
+        return Record(
+            topic=self.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=None if msg.key is None else msg.key.decode("utf-8", "replace"),
+            value=msg.value or b"",
+            headers={k: v or b"" for k, v in msg.headers},
+            timestamp_ms=msg.timestamp,
+        )
+
     async def _handle_batch(self, tp: TopicPartition, messages: list[Any]) -> None:
+        if self.batches:
+            await self._handle_as_one(tp, messages)
+            return
         done: int | None = None
+        handler = cast(Handler, self.handler)
         try:
             for msg in messages:
                 if tp not in self._consumer.assignment():
                     break
-                record = Record(
-                    topic=self.topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                    key=None if msg.key is None else msg.key.decode("utf-8", "replace"),
-                    value=msg.value or b"",
-                    headers={k: v or b"" for k, v in msg.headers},
-                    timestamp_ms=msg.timestamp,
-                )
+                record = self._record(msg)
                 try:
-                    await deliver(record, self.group, self.handler, self.policy, self.bus.send)
+                    await deliver(record, self.group, handler, self.policy, self.bus.send)
                 except (KafkaError, OSError) as exc:
                     # The dead-letter write failed: rewind so the record is fetched again.
                     log.error("consume_failed", topic=self.topic, group=self.group, error=repr(exc))
@@ -268,6 +296,22 @@ class KafkaSubscription:
             # Commit what was handled even when cancelled mid-batch: those effects are durable.
             if done is not None:
                 await self._commit(tp, done)
+
+    async def _handle_as_one(self, tp: TopicPartition, messages: list[Any]) -> None:
+        """The fetched run of one partition through the batch handler, then one commit."""
+        if not messages or tp not in self._consumer.assignment():
+            return
+        records = [self._record(msg) for msg in messages]
+        handler = cast(BatchHandler, self.handler)
+        try:
+            await deliver_batch(records, self.group, handler, self.policy, self.bus.send)
+        except (KafkaError, OSError) as exc:
+            # A dead-letter write failed: rewind so the batch is fetched again (idempotent).
+            log.error("consume_failed", topic=self.topic, group=self.group, error=repr(exc))
+            self._consumer.seek(tp, messages[0].offset)
+            await asyncio.sleep(1.0)
+            return
+        await self._commit(tp, messages[-1].offset + 1)
 
     async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
         try:

@@ -17,13 +17,13 @@ import time
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
-from shared.adapters.delivery import deliver
+from shared.adapters.delivery import deliver, deliver_batch
 from shared.adapters.sqlite_db import SqliteDatabase
-from shared.ports.bus import DeliveryPolicy, Handler, Record, envelope_headers
+from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, Record, envelope_headers
 from shared.schemas.envelope import Envelope
 from shared.topics import DLQ_SUFFIX, Topic
 
@@ -162,8 +162,22 @@ class LocalBus:
         handler: Handler,
         policy: DeliveryPolicy | None = None,
     ) -> LocalSubscription:
+        return await self._join(LocalSubscription(self, topic, group, handler, policy))
+
+    async def subscribe_batches(
+        self,
+        topic: str,
+        group: str,
+        handler: BatchHandler,
+        policy: DeliveryPolicy | None = None,
+    ) -> LocalSubscription:
+        return await self._join(
+            LocalSubscription(self, topic, group, handler, policy, batches=True)
+        )
+
+    async def _join(self, member: LocalSubscription) -> LocalSubscription:
+        group, topic = member.group, member.topic
         partitions = await self._auto_create(topic)
-        member = LocalSubscription(self, topic, group, handler, policy or DeliveryPolicy())
         self._groups.setdefault((group, topic), []).append(member)
         self._rebalance(group, topic, partitions)
         member.begin()
@@ -233,10 +247,18 @@ class LocalSubscription:
     """One member of a consumer group on the embedded log."""
 
     def __init__(
-        self, bus: LocalBus, topic: str, group: str, handler: Handler, policy: DeliveryPolicy
+        self,
+        bus: LocalBus,
+        topic: str,
+        group: str,
+        handler: Handler | BatchHandler,
+        policy: DeliveryPolicy | None,
+        *,
+        batches: bool = False,
     ) -> None:
         self.bus, self.topic, self.group = bus, topic, group
-        self.handler, self.policy = handler, policy
+        self.handler, self.policy = handler, policy or DeliveryPolicy()
+        self.batches = batches
         self.assigned: frozenset[int] = frozenset()
         self._task: asyncio.Task[None] | None = None
 
@@ -266,11 +288,21 @@ class LocalSubscription:
     async def _drain(self, partition: int) -> bool:
         """Handle one batch of `partition`; the lock keeps a rebalance from splitting a record."""
         async with self.bus.partition_lock(self.group, self.topic, partition):
+            records = await self.bus.fetch(self.group, self.topic, partition)
+            if self.batches:
+                if not records or partition not in self.assigned:
+                    return False
+                handler = cast(BatchHandler, self.handler)
+                await deliver_batch(records, self.group, handler, self.policy, self.bus.send)
+                await self.bus.commit(self.group, self.topic, partition, records[-1].offset + 1)
+                return True
             handled = False
-            for record in await self.bus.fetch(self.group, self.topic, partition):
+            for record in records:
                 if partition not in self.assigned:
                     break
-                await deliver(record, self.group, self.handler, self.policy, self.bus.send)
+                await deliver(
+                    record, self.group, cast(Handler, self.handler), self.policy, self.bus.send
+                )
                 await self.bus.commit(self.group, self.topic, partition, record.offset + 1)
                 handled = True
             return handled

@@ -9,7 +9,7 @@ record to `<topic>.dlq` with the reason and consumption goes on.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -44,6 +44,11 @@ class PoisonRecordError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.details = details
+
+
+BatchHandler = Callable[[Sequence[Record]], Awaitable[Sequence[PoisonRecordError | None]]]
+"""Handles records of one partition together (in order): per record, None when it is done or
+the PoisonRecordError that dead-letters it. Raising fails the whole batch."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,22 @@ class EventBus(Protocol):
         policy: DeliveryPolicy | None = None,
     ) -> Subscription:
         """Join `group` on `topic`; `handler` is called for each record of owned partitions."""
+        ...
+
+    async def subscribe_batches(
+        self,
+        topic: str,
+        group: str,
+        handler: BatchHandler,
+        policy: DeliveryPolicy | None = None,
+    ) -> Subscription:
+        """`subscribe`, with each fetched run of a partition's records handed over at once.
+
+        The records a handler marks poison go to the dead-letter topic one by one with their
+        reasons. A batch whose handler raised is delivered again record by record (batches
+        of one, retried by `policy`), so only the failing record is dead-lettered. The offset
+        is committed after the whole batch.
+        """
         ...
 
     async def end_offsets(self, topic: str) -> dict[int, int]:

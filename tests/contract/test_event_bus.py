@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -236,3 +236,60 @@ async def test_end_offsets_count_what_each_partition_holds(open_bus: BusOpener) 
     ends = await bus.end_offsets(topic.name)
     assert set(ends) == {0, 1}
     assert sum(ends.values()) == 7
+
+
+async def test_batches_arrive_in_order_poison_alone_to_the_dead_letter_topic(
+    open_bus: BusOpener,
+) -> None:
+    bus = await open_bus()
+    topic = fresh_topic(partitions=2)
+    await bus.ensure_topics([topic])
+    values = [f"{n}".encode() for n in range(40)]
+    values[7], values[23] = b"invalid", b"broken"  # poison; a failure of its whole batch
+    for n, value in enumerate(values):
+        await bus.send(topic.name, f"story-{n % 4}", value)
+    batches: list[list[bytes]] = []
+    done: dict[str, list[bytes]] = defaultdict(list)
+
+    async def handle(records: Sequence[Record]) -> list[PoisonRecordError | None]:
+        batches.append([r.value for r in records])
+        if len(records) > 1 and any(r.value == b"broken" for r in records):
+            raise ConnectionError("store down for this batch")  # then one record at a time
+        outcomes: list[PoisonRecordError | None] = []
+        for record in records:
+            if record.value == b"invalid":
+                outcomes.append(PoisonRecordError("schema violation", {"field": "headline"}))
+            else:
+                assert record.key is not None
+                done[record.key].append(record.value)
+                outcomes.append(None)
+        return outcomes
+
+    dead: list[Record] = []
+
+    async def collect(record: Record) -> None:
+        dead.append(record)
+
+    sub = await bus.subscribe_batches(topic.name, "ingest", handle, FAST)
+    await bus.subscribe(topic.dlq, "inspector", collect, FAST)
+    await eventually(lambda: sum(map(len, done.values())) == 39 and len(dead) == 1)
+    assert max(map(len, batches)) > 1  # really batched
+    for k in range(4):  # per-key order, every good record once (the failed batch re-ran alone)
+        expected = [v for n, v in enumerate(values) if n % 4 == k and v != b"invalid"]
+        assert done[f"story-{k}"] == expected
+    assert dead[0].value == b"invalid"
+    assert dead[0].header("sinmun-dlq-reason") == "schema violation"
+    assert json.loads(dead[0].header("sinmun-dlq-details") or "") == {"field": "headline"}
+    await sub.stop()
+
+    await bus.send(topic.name, "story-0", b"after")  # committed: a new member sees only this
+    seen: list[bytes] = []
+
+    async def again(records: Sequence[Record]) -> list[PoisonRecordError | None]:
+        seen.extend(r.value for r in records)
+        return [None] * len(records)
+
+    await bus.subscribe_batches(topic.name, "ingest", again, FAST)
+    await eventually(lambda: seen == [b"after"])
+    await asyncio.sleep(0.5)
+    assert seen == [b"after"]
