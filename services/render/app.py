@@ -1,24 +1,46 @@
-"""Render: the public site (its pages and read models arrive with the render issue)."""
+"""Render: the public site — pages from render's own read models, fed only by events."""
 
 from __future__ import annotations
 
+import structlog
 from aiohttp import web
 
+from services.render import community, forms, pages, search_page
+from services.render.deps import RENDER, RenderDeps
+from services.render.projections import RenderData, start_projections
+from services.render.search_client import SearchClient
+from services.render.settings import RenderSettings
+from services.render.templating import STATIC, make_environment
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
 from shared.web import PROBES
 
-PLACEHOLDER = """<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><title>신문 Sinmun</title></head>
-<body><h1>신문 Sinmun</h1><p>플랫폼이 실행 중입니다. The platform is running.</p>
-<p><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a> ·
-<a href="/metrics">/metrics</a></p>
-</body></html>
-"""
+log = structlog.get_logger("sinmun.render")
+
+ARTICLE = r"{article_id:\d{16}}"
+SECTION = r"{section:[a-z][a-z0-9-]{0,39}}"
+BOARD = r"{board:[a-z][a-z0-9-]{0,39}}"
 
 
-async def home(request: web.Request) -> web.Response:
-    return web.Response(text=PLACEHOLDER, content_type="text/html")
+def add_page_routes(app: web.Application) -> None:
+    """Every HTML page of the site, in one table."""
+    r = app.router
+    r.add_get("/", pages.home)
+    r.add_get("/news", pages.news)
+    r.add_get(f"/news/{ARTICLE}", pages.article)
+    r.add_get(f"/news/{ARTICLE}/{{slug}}", pages.article)
+    r.add_get(f"/news/{SECTION}", pages.news)
+    r.add_get("/search", search_page.search)
+    r.add_get(f"/community/{BOARD}", community.board_list)
+    r.add_get(f"/community/{BOARD}/write", community.write_post)
+    r.add_get(f"/community/{BOARD}/{{post_id:{community.POST_ID}}}", community.post_page)
+    r.add_get("/signup", forms.signup)
+    r.add_get("/login", forms.login)
+    r.add_get("/write", forms.write)
+    r.add_get("/about", pages.about)
+    r.add_get("/about/{page:[a-z-]+}", pages.about)
+    r.add_static("/static", STATIC, append_version=False)
+    app.middlewares.append(pages.html_not_found)
 
 
 class RenderService:
@@ -26,14 +48,33 @@ class RenderService:
 
     def __init__(self) -> None:
         self.storage: DocumentStorage | None = None
+        self.data: RenderData | None = None
+        self.search: SearchClient | None = None
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/", home)
+        add_page_routes(app)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
+        settings = RenderSettings(**infra.settings.model_dump())
         self.storage = await infra.open_storage(self.name)
         app[PROBES][f"{self.name}.storage"] = self.storage.ping
+        self.data = await start_projections(infra, self.storage, settings, app)
+        self.search = SearchClient(settings.render_search_api_url)
+        app[RENDER] = RenderDeps(
+            settings=settings,
+            templates=make_environment(),
+            articles=self.data.articles,
+            boards=self.data.boards,
+            most_viewed=self.data.most_viewed,
+            search=self.search,
+            cache=self.data.cache,
+            record_view=self.data.views.record_view,
+        )
 
     async def stop(self) -> None:
+        if self.search is not None:
+            await self.search.close()
+        if self.data is not None:
+            await self.data.stop()
         if self.storage is not None:
             await self.storage.close()

@@ -1,0 +1,278 @@
+"""News pages: home, 전체기사 and section lists, articles, notices (404/410), about pages."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from services.render import formatting
+from services.render.chrome import Meta, absolute, cached, page_number, render
+from services.render.deps import RENDER, RenderDeps
+from services.render.models import ArticlePage
+from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, CachedPage, respond
+from services.render.pagination import Pagination
+from services.render.read_models import plain_lead
+from services.render.share import share_links
+
+log = structlog.get_logger("sinmun.render")
+
+TOP_STORIES = 5
+BLOCK_CARDS = 4
+LIST_SIZE = 20
+HOME_BOARD_POSTS = 5
+
+
+def _description(deps: RenderDeps, text: str | None = None) -> str:
+    site = deps.settings.render_site_name
+    return formatting.cut(text, 150) if text else f"{site} — 지역의 소식을 가장 먼저 전합니다."
+
+
+async def home(request: web.Request) -> web.Response:
+    deps = request.app[RENDER]
+
+    async def load() -> CachedPage:
+        top = await deps.articles.latest(TOP_STORIES)
+        shown = {c.article_id for c in top}
+        blocks: list[dict[str, Any]] = []
+        if top:
+            lists = await asyncio.gather(
+                *(
+                    deps.articles.latest(BLOCK_CARDS + TOP_STORIES, section=s)
+                    for s in deps.settings.sections
+                )
+            )
+            for (slug, name), cards in zip(deps.settings.sections.items(), lists, strict=True):
+                fresh = [c for c in cards if c.article_id not in shown][:BLOCK_CARDS]
+                if fresh:
+                    blocks.append({"slug": slug, "name": name, "cards": fresh})
+        boards = await asyncio.gather(
+            *(deps.boards.latest(b, HOME_BOARD_POSTS) for b in deps.settings.render_boards)
+        )
+        community = [
+            {"slug": slug, "name": name, "posts": posts}
+            for (slug, name), posts in zip(deps.settings.render_boards.items(), boards, strict=True)
+        ]
+        site = deps.settings.render_site_name
+        meta = Meta(title=site, description=_description(deps), canonical=absolute(deps, "/"))
+        search = {"@type": "SearchAction", "target": absolute(deps, "/search?q={q}"),
+                  "query-input": "required name=q"}  # fmt: skip
+        ld = {"@context": "https://schema.org", "@type": "WebSite", "name": site,
+              "url": absolute(deps, "/"), "potentialAction": search}  # fmt: skip
+        return await render(
+            request, "home.html", meta, top=top, blocks=blocks, community=community, ld=ld
+        )
+
+    return await cached(request, ("home",), load, (ARTICLES, BOARDS, MOST_VIEWED))
+
+
+async def news(request: web.Request) -> web.Response:
+    """전체기사, or one section's list (뉴스 > 포항)."""
+    deps = request.app[RENDER]
+    section = request.match_info.get("section")
+    name = deps.settings.sections.get(section) if section else None
+    if section and name is None:
+        return await not_found(request)
+    page = page_number(request)
+    path = f"/news/{section}" if section else "/news"
+
+    async def load() -> CachedPage:
+        total = await deps.articles.count(section)
+        pagination = Pagination.of(page, LIST_SIZE, total, path)
+        cards = await deps.articles.latest(LIST_SIZE, pagination.offset, section)
+        title = f"{name or '전체기사'} - {deps.settings.render_site_name}"
+        if page > 1:
+            title = f"{name or '전체기사'} ({page}쪽) - {deps.settings.render_site_name}"
+        meta = Meta(
+            title=title,
+            description=_description(deps, f"{name or '전체'} 뉴스: 최신 기사 {total}건"),
+            canonical=absolute(deps, pagination.href(page)),
+            noindex=page > pagination.pages,
+        )
+        return await render(
+            request, "news_list.html", meta, cards=cards, total=total, pagination=pagination,
+            section=section, section_name=name, current=section or "all",
+            status=404 if page > pagination.pages > 1 else 200,
+        )  # fmt: skip
+
+    return await cached(request, ("news", section, page), load)
+
+
+def visitor_id(request: web.Request) -> str:
+    """A pseudonymous visitor: a hash of address and browser, never stored in the clear."""
+    raw = f"{request.remote}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+async def _count_view(request: web.Request, story: ArticlePage) -> None:
+    """Queued, not published here: a page never waits on the bus."""
+    deps = request.app[RENDER]
+    a = story.article
+    agent = request.headers.get("User-Agent", "")
+    try:
+        await deps.record_view(a.article_id, a.section, visitor_id(request), agent)
+    except Exception as exc:  # a view uncounted, never a failed page
+        log.warning("view_not_recorded", error=repr(exc))
+
+
+def _article_ld(deps: RenderDeps, story: ArticlePage, url: str) -> dict[str, Any]:
+    a = story.article
+    site = deps.settings.render_site_name
+    ld: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": a.headline,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "url": url,
+        "datePublished": formatting.iso(a.published_at),
+        "dateModified": formatting.iso(a.updated_at or a.published_at),
+        "articleSection": deps.settings.sections.get(a.section, a.section),
+        "inLanguage": "ko",
+        "publisher": {"@type": "Organization", "name": site, "url": absolute(deps, "/")},
+        "description": story.card.subhead or _lead(story),
+    }
+    if a.byline:
+        ld["author"] = [{"@type": "Person", "name": a.byline.removesuffix(" 기자").strip()}]
+    if a.images:
+        ld["image"] = [str(i.url) for i in a.images]
+    if a.tags:
+        ld["keywords"] = list(a.tags)
+    return ld
+
+
+def _lead(story: ArticlePage) -> str:
+    return plain_lead(story.article.body_html, 150)
+
+
+async def article(request: web.Request) -> web.Response:
+    deps = request.app[RENDER]
+    article_id = request.match_info["article_id"]
+    story = await deps.articles.page(article_id)
+    if story is None:
+        return await not_found(request)
+    if story.retracted:
+        return await gone(request, story)
+    await _count_view(request, story)
+
+    async def load() -> CachedPage:
+        a = story.article
+        url = absolute(deps, formatting.article_path(a.article_id))
+        section_name = deps.settings.sections.get(a.section, a.section)
+        meta = Meta(
+            title=f"{a.headline} - {deps.settings.render_site_name}",
+            description=formatting.cut(a.subhead or _lead(story), 150),
+            canonical=url, og_type="article", og_title=a.headline,
+            image=str(a.images[0].url) if a.images else None,
+        )  # fmt: skip
+        updated = a.updated_at is not None and a.updated_at > a.published_at
+        site_url = absolute(deps, "/")
+        return await render(
+            request, "article.html", meta, a=a, section_name=section_name, updated=updated,
+            share=share_links(url, a.headline, site_url), ld=_article_ld(deps, story, url),
+            current=a.section, last_modified=a.updated_at or a.published_at,
+        )  # fmt: skip
+
+    return await cached(request, ("article", article_id), load)
+
+
+async def gone(request: web.Request, story: ArticlePage) -> web.Response:
+    deps = request.app[RENDER]
+    meta = Meta(
+        title=f"삭제된 기사 - {deps.settings.render_site_name}",
+        description="이 기사는 삭제되었습니다.",
+        noindex=True,
+    )
+    lines = [
+        "요청하신 기사는 발행처의 결정으로 삭제되어 더 이상 제공되지 않습니다.",
+        "다른 기사를 찾으시려면 검색을 이용해 주세요.",
+    ]
+    page = await render(
+        request, "notice.html", meta, status=410, heading="삭제된 기사입니다", lines=lines,
+        current=story.article.section,
+    )  # fmt: skip
+    return respond(request, page, "public, max-age=0, must-revalidate")
+
+
+async def not_found(request: web.Request) -> web.Response:
+    deps = request.app[RENDER]
+    meta = Meta(
+        title=f"페이지를 찾을 수 없습니다 - {deps.settings.render_site_name}",
+        description="요청하신 페이지를 찾을 수 없습니다.",
+        noindex=True,
+    )
+    lines = [
+        "주소가 바뀌었거나 잘못 입력되었을 수 있습니다.",
+        "홈이나 전체기사에서 찾으시는 소식을 둘러보세요.",
+    ]
+    page = await render(
+        request, "notice.html", meta, status=404, heading="페이지를 찾을 수 없습니다",
+        lines=lines,
+    )  # fmt: skip
+    return respond(request, page, "no-cache")
+
+
+ABOUT: dict[str, tuple[str, list[str]]] = {
+    "": ("회사소개", ["지역의 소식을 정확하고 빠르게 전하는 지역 일간지입니다."]),
+    "greeting": ("인사말", ["독자 여러분의 관심과 성원에 감사드립니다."]),
+    "ethics": ("윤리강령", ["신문윤리강령 및 그 실천요강을 준수합니다."]),
+    "ad-ethics": ("광고 윤리강령", ["독자를 오도하는 광고는 싣지 않습니다."]),
+    "subscribe": ("구독신청", ["구독 문의는 아래 연락처로 해 주세요."]),
+    "organization": ("조직도", ["편집국, 경영지원국으로 이루어져 있습니다."]),
+    "advertise": ("광고문의", ["광고 문의는 아래 연락처로 해 주세요."]),
+    "partnership": ("제휴문의", ["기사 제휴와 협력 문의는 아래 연락처로 해 주세요."]),
+    "careers": ("채용정보 안내", ["채용 공고는 이 페이지와 공지사항에 게시합니다."]),
+    "privacy": (
+        "개인정보취급방침",
+        [
+            "회원가입 때 이메일과 닉네임만 받으며, 비밀번호는 복원할 수 없는 형태로 저장합니다.",
+            "많이 본 뉴스 집계에는 개인을 알아볼 수 없는 방문자 해시만 씁니다.",
+        ],
+    ),
+    "youth": (
+        "청소년보호정책",
+        [
+            "유해한 정보로부터 청소년을 보호하기 위해 청소년보호책임자를 지정하고 있습니다.",
+        ],
+    ),
+}
+
+
+async def about(request: web.Request) -> web.Response:
+    deps = request.app[RENDER]
+    name = request.match_info.get("page", "")
+    if name not in ABOUT:
+        return await not_found(request)
+    heading, lines = ABOUT[name]
+
+    async def load() -> CachedPage:
+        meta = Meta(
+            title=f"{heading} - {deps.settings.render_site_name}",
+            description=f"{deps.settings.render_site_name} {heading}",
+            canonical=absolute(deps, request.path),
+        )
+        return await render(
+            request, "about.html", meta, sidebar=False, heading=heading, lines=lines
+        )
+
+    return await cached(request, ("about", name), load, (ARTICLES,))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+NOT_HTML = ("/api/", "/healthz", "/readyz", "/metrics", "/static/")
+
+
+@web.middleware
+async def html_not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown site addresses get the 404 page with the site's chrome; APIs keep JSON errors."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if request.path.startswith(NOT_HTML) or RENDER not in request.app:
+            raise
+        if request.method not in ("GET", "HEAD"):
+            raise
+        return await not_found(request)
