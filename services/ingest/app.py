@@ -54,7 +54,9 @@ class IngestService:
         # Events a previous run stored but did not publish go out first, then a sweep stays on.
         self._sweeper = asyncio.create_task(relay.run(settings.ingest_outbox_sweep_s))
         consumer = SubmissionConsumer(ingestor, settings.ingest_partner_secrets)
-        await infra.consume(ARTICLES_SUBMITTED.name, CONSUMER_GROUP, consumer.on_submitted)
+        await infra.consume_batches(
+            ARTICLES_SUBMITTED.name, CONSUMER_GROUP, consumer.on_submitted_batch
+        )
 
     async def stop(self) -> None:
         if self._sweeper is not None:

@@ -1,20 +1,23 @@
-"""The partner topic's consumer: check the record, then the same path as HTTP.
+"""The partner topic's consumer: check each record, then the same path as HTTP, in batches.
 
 Anything that can never succeed (malformed JSON, unknown partner, bad signature, wrong key,
 schema violation, oversize) is a poison record: it goes to `articles.submitted.dlq` at once
-with the reason and the same field details an HTTP client would get.
+with the reason and the same field details an HTTP client would get. A fetched run of
+records is taken in with one `Ingestor.submit_many` (one read of the stories, one write, one
+publish batch); the bus commits the offsets after it returned.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydantic import SecretStr
 
-from services.ingest.submissions import Ingestor, parse_submission
+from services.ingest.submissions import Ingestor, Submission, parse_submission
 from shared.errors import ServiceError
 from shared.ports.bus import PoisonRecordError, Record
+from shared.schemas import ArticleSubmission
 from shared.signatures import SIGNATURE_HEADER, verify
 
 MAX_RECORD_BYTES = 1_500_000
@@ -25,7 +28,26 @@ class SubmissionConsumer:
         self._ingestor = ingestor
         self._secrets = partner_secrets
 
-    async def on_submitted(self, record: Record) -> None:
+    async def on_submitted_batch(self, records: Sequence[Record]) -> list[PoisonRecordError | None]:
+        """Per record, None once stored (and published) or the reason it is poison. A store
+        or bus failure raises: the bus retries the records one by one."""
+        outcomes: list[PoisonRecordError | None] = [None] * len(records)
+        accepted: list[tuple[int, Submission]] = []
+        for index, record in enumerate(records):
+            try:
+                accepted.append((index, (self._check(record), None)))
+            except PoisonRecordError as exc:
+                outcomes[index] = exc
+        results = await self._ingestor.submit_many([s for _, s in accepted])
+        for (index, _), result in zip(accepted, results, strict=True):
+            if isinstance(result, ServiceError):
+                if result.status >= 500 or result.status == 409:
+                    raise result  # transient
+                outcomes[index] = PoisonRecordError(result.code, result.details)
+        return outcomes
+
+    def _check(self, record: Record) -> ArticleSubmission:
+        """The record's submission, if it is well-formed and signed by its partner."""
         if len(record.value) > MAX_RECORD_BYTES:
             raise PoisonRecordError(
                 "too_large", {"bytes": len(record.value), "limit": MAX_RECORD_BYTES}
@@ -48,8 +70,6 @@ class SubmissionConsumer:
         if record.key != expected_key:
             raise PoisonRecordError("bad_key", {"expected": expected_key, "got": record.key})
         try:
-            await self._ingestor.submit(parse_submission(document))
+            return parse_submission(document)
         except ServiceError as exc:
-            if exc.status >= 500 or exc.status == 409:
-                raise  # transient: retried by the bus
             raise PoisonRecordError(exc.code, exc.details) from exc
