@@ -56,7 +56,7 @@ class NewComment(BaseModel):
     body_text: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
     ]
-    parent_id: str | None = None
+    parent_id: str | None = Field(default=None, max_length=40)
     website: str | None = Field(default=None, description="the honeypot: people leave it empty")
 
 
@@ -249,6 +249,9 @@ async def edit_post(request: web.Request) -> web.Response:
     session = await require_session(request)
     _may_change(session, post, counters)
     form: EditPost = await parse(request, EditPost)
+    if form.title is None and form.body_text is None:
+        nothing = [{"field": "(root)", "message": "nothing to change", "type": "value"}]
+        raise ServiceError(422, "invalid_request", "send a title or a body_text", nothing)
     deps = request.app[BOARDS]
     title = form.title or post.title
     body_text = form.body_text or post.body_text
@@ -328,7 +331,8 @@ async def restore(request: web.Request) -> web.Response:
     deps = request.app[BOARDS]
     changed = await deps.posts.change(
         post.post_id,
-        lambda d: {"hidden": False, "hidden_reason": None} if d["hidden"] else None,
+        # Restored is staff's decision: earlier reports no longer count toward hiding it.
+        lambda d: {"hidden": False, "hidden_reason": None, "reports": 0} if d["hidden"] else None,
     )
     if changed is not None:
         await _announce(deps, post.post_id, PostUpdated(post=post_of(changed)))
@@ -378,7 +382,8 @@ async def add_comment(request: web.Request) -> web.Response:
     await deps.bus.publish(
         BOARDS_EVENTS.name, post.post_id, Envelope.wrap(CommentAdded(comment=comment), "boards")
     )
-    return json_response({"comment": comment.model_dump(mode="json")}, status=201)
+    body = {**comment.model_dump(mode="json"), "body_html": to_html(comment.body_text)}
+    return json_response({"comment": body}, status=201)
 
 
 async def vote(request: web.Request) -> web.Response:

@@ -4,7 +4,7 @@
   more often than a board changes, and FerretDB answers a listing by scanning; one second of
   staleness is invisible on a community board, and this process's own writes clear it at once.
 - `ViewCounter`: 조회수 off the request path. A view is queued in memory (repeat viewers this
-  process has just seen are dropped at once); every 5 s a background task checks each
+  process has seen within 24 h are dropped at once); every 5 s a background task checks each
   queued viewer against storage (once per viewer per 24 h, across replicas) and adds each
   post's new views with one compare-and-set. A page shows the views queued so far.
 """
@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from services.boards.posts import PostStore
-from services.boards.reactions import ReactionStore
+from services.boards.reactions import VIEW_WINDOW, ReactionStore
 
 log = structlog.get_logger("sinmun.boards")
 PAGE_TTL_S = 1.0
@@ -68,21 +68,30 @@ class PageCache:
 
 
 class ViewCounter:
-    def __init__(self, posts: PostStore, reactions: ReactionStore, flush_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        posts: PostStore,
+        reactions: ReactionStore,
+        flush_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._posts = posts
         self._reactions = reactions
         self._flush_s = flush_s
+        self._clock = clock
         self._pending: dict[str, int] = {}
         self._queued: list[tuple[str, str]] = []
         self._queued_per_post: dict[str, int] = {}
-        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._recent: OrderedDict[str, float] = OrderedDict()  # key -> when first seen
         self._task: asyncio.Task[None] | None = None
 
     def view(self, post_id: str, viewer: str) -> int:
-        """Queue a view (unless this viewer was just seen); how many views are still unwritten."""
-        key = f"{post_id}:{viewer}"
-        if key not in self._recent:
-            self._recent[key] = None
+        """Queue a view (unless this viewer was seen within 24 h); how many views are unwritten."""
+        key, now = f"{post_id}:{viewer}", self._clock()
+        seen = self._recent.get(key)
+        if seen is None or now - seen >= VIEW_WINDOW.total_seconds():
+            self._recent[key] = now
+            self._recent.move_to_end(key)
             while len(self._recent) > RECENT_VIEWERS:
                 self._recent.popitem(last=False)
             self._queued.append((post_id, viewer))

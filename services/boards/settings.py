@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import re
+
+from pydantic import Field, SecretStr, field_validator
 
 from services.boards.catalog import DEFAULT_BOARDS, BoardConfig
 from services.boards.spam import DEFAULT_BLOCKLIST
@@ -42,3 +44,14 @@ class BoardsSettings(SinmunSettings):
     boards_login_lock_s: int = Field(
         default=30, ge=1, description="first wait after too many failures (doubles each time)"
     )
+
+    @field_validator("boards_blocklist")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        """A pattern that is not a regular expression is a configuration error at start."""
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"blocklist pattern {pattern!r} is not a regex: {exc}") from exc
+        return patterns

@@ -22,7 +22,7 @@ from typing import Any
 from shared.errors import ServiceError
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError
 
-LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+LINK = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)  # one match per link
 DUPLICATE_WINDOW = timedelta(minutes=5)
 DEFAULT_BLOCKLIST = (
     r"무담보\s*대출", r"당일\s*대출", r"신용\s*불량.{0,10}(대출|OK)", r"카지노", r"바카라",
@@ -85,28 +85,34 @@ class SpamGuard:
 
     async def admit_post(self, member_id: str, trusted: bool, title: str, body: str) -> None:
         """Refuse a duplicate or (for new members) a post over the rate; else count it."""
-        await self._claim_content(title, body)
+        claim = await self._claim_content(title, body)
         if not trusted:
-            await self._rate(f"post:{member_id}", NEW_MEMBER_POSTS, "posts")
+            try:
+                await self._rate(f"post:{member_id}", NEW_MEMBER_POSTS, "posts")
+            except ServiceError:
+                # Not posted: the same text may be sent again once the wait is over.
+                await self._rates.delete(claim)
+                raise
 
     async def admit_comment(self, member_id: str, staff: bool) -> None:
         if not staff:
             await self._rate(f"comment:{member_id}", COMMENTS, "comments")
 
-    async def _claim_content(self, title: str, body: str) -> None:
+    async def _claim_content(self, title: str, body: str) -> str:
+        """Claim a post's text for five minutes; the claim's key, or a 409 if it is taken."""
         normal = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
         digest = hashlib.sha256(" ".join(normal.split()).encode()).hexdigest()
         key, now = f"dup:{digest}", datetime.now(UTC)
         doc = {"_id": key, "at": now.isoformat(), "version": 1}
         try:
             await self._rates.insert(doc)
-            return
+            return key
         except DuplicateKeyError:
             held = await self._rates.get(key)
         if held is not None and now - datetime.fromisoformat(held["at"]) >= DUPLICATE_WINDOW:
             fresh = {**doc, "version": held["version"] + 1}
             if await self._rates.compare_and_set(fresh, held["version"]):
-                return
+                return key
         raise refuse(409, "duplicate_post", "the same post was made less than 5 minutes ago")
 
     async def _rate(self, key: str, limits: Sequence[Limit], what: str) -> None:

@@ -90,14 +90,31 @@ def boards_settings(request: pytest.FixtureRequest, tmp_path: Path) -> BoardsSet
     )
 
 
+BoardsFactory = Callable[..., Awaitable[Boards]]
+
+
 @pytest.fixture
-async def boards(
+async def boards_factory(
     boards_settings: BoardsSettings, aiohttp_client: ClientFactory
-) -> AsyncIterator[Boards]:
-    app = create_app(boards_settings, ["boards"])
-    client = await aiohttp_client(app)
-    yield Boards(client, boards_settings, app)
-    storage = await app[INFRA].open_storage("boards")
-    if isinstance(storage, MongoStorage):
-        await storage.drop()
-    await storage.close()
+) -> AsyncIterator[BoardsFactory]:
+    """Start the boards service with settings changed (`boards_blocklist=[...]`, …)."""
+    started: list[web.Application] = []
+
+    async def start(**overrides: Any) -> Boards:
+        settings = BoardsSettings.model_validate({**boards_settings.model_dump(), **overrides})
+        app = create_app(settings, ["boards"])
+        client = await aiohttp_client(app)
+        started.append(app)
+        return Boards(client, settings, app)
+
+    yield start
+    for app in started:
+        storage = await app[INFRA].open_storage("boards")
+        if isinstance(storage, MongoStorage):
+            await storage.drop()
+        await storage.close()
+
+
+@pytest.fixture
+async def boards(boards_factory: BoardsFactory) -> Boards:
+    return await boards_factory()

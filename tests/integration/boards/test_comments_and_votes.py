@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.integration.boards.conftest import Boards
+from shared.schemas.boards import Role
+from tests.integration.boards.conftest import Boards, BoardsFactory
 from tests.integration.boards.test_posts import token_for, write
 
 
@@ -48,3 +49,26 @@ async def test_a_member_recommends_a_post_once_and_never_their_own(boards: Board
     assert (again.status, (await again.json())["error"]["code"]) == (409, "already_voted")
     listed = await (await boards.client.get("/api/boards/free/posts")).json()
     assert listed["posts"][0]["votes"] == 3
+
+
+async def test_members_comment_on_notices_and_boards_may_keep_comments_to_staff(
+    boards_factory: BoardsFactory,
+) -> None:
+    boards = await boards_factory(boards_boards={
+        "notice": {"name": "공지사항", "write": "staff", "comment": "member"},
+        "press": {"name": "보도자료", "write": "staff", "comment": "staff"},
+    })  # fmt: skip
+    editor = await token_for(boards, "공지담당", Role.EDITOR)
+    member = await token_for(boards, "댓글회원")
+    for board, member_may in (("notice", True), ("press", False)):
+        made = await write(boards, board, editor, title=f"{board} 글")  # not a duplicate
+        assert made.status == 201, await made.text()
+        post = (await made.json())["post"]
+        url = f"/api/boards/{board}/posts/{post['post_id']}/comments"
+        by_member = await boards.client.post(
+            url, json={"body_text": "확인했습니다"}, headers=member
+        )
+        assert by_member.status == (201 if member_may else 403), board
+        by_staff = await boards.client.post(url, json={"body_text": "답변"}, headers=editor)
+        assert by_staff.status == 201
+    assert (await boards.client.get("/api/boards/free/posts")).status == 404  # not configured

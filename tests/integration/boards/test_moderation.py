@@ -3,9 +3,16 @@ restore, 조회수 once per viewer, search within a board."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.boards.board_api import BOARDS
+from services.boards.read_cache import ViewCounter
+from shared.auth import VERIFIER
 from shared.schemas.boards import Role
+from shared.service import INFRA
+from shared.topics import BOARDS_EVENTS
 from tests.integration.boards.conftest import Boards
 from tests.integration.boards.test_posts import token_for, write
 
@@ -72,6 +79,11 @@ async def test_three_reports_hide_a_post_until_staff_restore_it(boards: Boards) 
     assert (await boards.client.post(url + "/restore", headers=author)).status in {403, 404}
     assert (await boards.client.post(url + "/restore", headers=staff)).status == 200
     assert (await boards.client.get(url, headers=author)).status == 200
+    # Staff decided: the earlier reports no longer count, one more report does not hide it.
+    late = await token_for(boards, "늦은신고")
+    answer = await boards.client.post(url + "/report", json={"reason": "광고"}, headers=late)
+    assert (await answer.json()) == {"post_id": post["post_id"], "reports": 1, "hidden": False}
+    assert (await boards.client.get(url)).status == 200
     hidden = await boards.client.post(
         url + "/hide", json={"reason": "명예훼손 소지"}, headers=staff
     )
@@ -103,3 +115,72 @@ async def test_search_within_a_board_by_title_or_author(boards: Boards) -> None:
     ).json()
     assert [p["author_nick"] for p in by_author["posts"]] == ["경주토박이"]
     assert (await boards.client.get("/api/boards/free/posts?q=x&by=body")).status == 400
+
+
+async def test_views_count_once_per_viewer_per_24_hours_across_replicas(boards: Boards) -> None:
+    author = await token_for(boards, "조회수")
+    post = await new_post(boards, author, title="하루에 한 번")
+    deps = boards.app[BOARDS]
+    for _ in range(2):
+        await boards.client.get(f"/api/boards/free/posts/{post['post_id']}", headers=author)
+    await deps.views.flush()
+    stored = await deps.posts.get(post["post_id"])
+    assert stored is not None and stored[1]["views"] == 1
+    # Another replica (its own in-memory state) sees the same viewer: storage says "seen".
+    clock = [0.0]
+    replica = ViewCounter(deps.posts, deps.reactions, clock=lambda: clock[0])
+    assert replica.view(post["post_id"], "viewer-x") == 1
+    assert replica.view(post["post_id"], "viewer-x") == 1  # the same viewer again: not queued
+    await replica.flush()
+    replica.view(post["post_id"], _viewer_of(boards, author))
+    await replica.flush()
+    stored = await deps.posts.get(post["post_id"])
+    assert stored is not None and stored[1]["views"] == 2  # viewer-x counted, the author not
+    # A day later the same viewer counts again, in memory and in storage.
+    storage = await boards.app[INFRA].open_storage("boards")
+    views = await storage.collection("views")
+    seen = await views.get(f"{post['post_id']}:viewer-x")
+    assert seen is not None
+    a_day_ago = (datetime.now(UTC) - timedelta(hours=24, minutes=1)).isoformat()
+    assert await views.compare_and_set({**seen, "at": a_day_ago, "version": seen["version"] + 1},
+                                       seen["version"])  # fmt: skip
+    await storage.close()
+    clock[0] += 24 * 3600
+    assert replica.view(post["post_id"], "viewer-x") == 1
+    await replica.flush()
+    stored = await deps.posts.get(post["post_id"])
+    assert stored is not None and stored[1]["views"] == 3
+
+
+def _viewer_of(boards: Boards, auth: dict[str, str]) -> str:
+    session = boards.app[VERIFIER].verify(auth["Authorization"].removeprefix("Bearer "))
+    assert session is not None
+    return "m:" + session.member_id
+
+
+async def test_changes_are_announced_on_boards_events(boards: Boards) -> None:
+    events = await boards.observe(BOARDS_EVENTS.name)
+    author, reader = await token_for(boards, "알림글"), await token_for(boards, "알림독자")
+    staff = await token_for(boards, "알림운영", Role.EDITOR)
+    post = await new_post(boards, author, title="처음 제목")
+    url = f"/api/boards/free/posts/{post['post_id']}"
+    assert (
+        await boards.client.patch(url, json={"title": "고친 제목"}, headers=author)
+    ).status == 200
+    comment = await boards.client.post(
+        url + "/comments", json={"body_text": "댓글 https://a.example"}, headers=reader
+    )
+    assert (await comment.json())["comment"]["body_html"].startswith("댓글 <a href=")
+    assert (
+        await boards.client.post(url + "/hide", json={"reason": "검토"}, headers=staff)
+    ).status == 200
+    for _ in range(2):  # the second restore finds the post visible: nothing to announce
+        assert (await boards.client.post(url + "/restore", headers=staff)).status == 200
+    await boards.until(lambda: len(events) >= 5)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["PostCreated", "PostUpdated", "CommentAdded", "PostHidden", "PostUpdated"]
+    assert events[1].post.title == "고친 제목" and events[1].post.version == 2
+    assert events[2].comment.post_id == post["post_id"]
+    assert (events[3].post_id, events[3].reason) == (post["post_id"], "검토")
+    await asyncio.sleep(0.5)
+    assert len(events) == 5

@@ -4,11 +4,14 @@ links and the honeypot each refuse with a clear reason."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.boards.members import MemberStore
 from shared.schemas.boards import Role
-from tests.integration.boards.conftest import Boards
+from shared.service import INFRA
+from tests.integration.boards.conftest import Boards, BoardsFactory
 from tests.integration.boards.test_posts import token_for, write
 
 CORPUS = Path(__file__).parents[2] / "data" / "board_posts.jsonl"
@@ -69,3 +72,69 @@ async def test_links_honeypot_and_comment_rate(boards: Boards) -> None:
     assert (await boards.client.post(url, json={"body_text": "하나"}, headers=member)).status == 201
     fast = await boards.client.post(url, json={"body_text": "둘"}, headers=member)
     assert fast.status == 429 and 1 <= int(fast.headers["Retry-After"]) <= 21
+
+
+async def member_id_of(boards: Boards, auth: dict[str, str]) -> str:
+    me = await (await boards.client.get("/api/sessions/me", headers=auth)).json()
+    return str(me["member"]["member_id"])
+
+
+async def test_new_members_post_at_most_ten_times_a_day(boards: Boards) -> None:
+    storage = await boards.app[INFRA].open_storage("boards")
+    counters = await storage.collection("spam_counters")
+    now = datetime.now(UTC)
+    for n, posted in ((9, "아홉"), (10, "열")):
+        member = await token_for(boards, f"하루{posted}번")
+        earlier = [(now - timedelta(minutes=3 + 100 * k)).isoformat() for k in range(n)]
+        key = f"post:{await member_id_of(boards, member)}"
+        await counters.insert({"_id": key, "times": earlier, "version": 1})
+        answer = await write(boards, "free", member, title=f"{posted}번 쓴 다음", body_text=posted)
+        if n == 9:
+            assert answer.status == 201, await answer.text()  # the tenth post of the day
+        else:
+            assert answer.status == 429
+            wait = int(answer.headers["Retry-After"])
+            oldest = now - timedelta(minutes=3 + 100 * 9)
+            assert abs(wait - (oldest + timedelta(days=1) - now).total_seconds()) < 30
+            assert "10 posts in 1 day" in (await answer.json())["error"]["message"]
+    await storage.close()
+
+
+async def test_trusted_members_are_not_rate_or_link_limited(boards: Boards) -> None:
+    auth = await token_for(boards, "오랜회원")
+    storage = await boards.app[INFRA].open_storage("boards")
+    members = await MemberStore.open(storage)
+    member = await members.get(await member_id_of(boards, auth))
+    assert member is not None
+    assert await members.update(member, joined_at=datetime.now(UTC) - timedelta(days=4))
+    await storage.close()
+    links = "https://a.example https://b.example https://c.example"
+    assert (await write(boards, "free", auth, title="하나", body_text=links)).status == 201
+    assert (await write(boards, "free", auth, title="둘", body_text="바로 또")).status == 201
+
+
+async def test_links_are_counted_once_each_and_a_refused_post_claims_nothing(
+    boards: Boards,
+) -> None:
+    member = await token_for(boards, "링크둘")
+    two = "https://www.a.example/x 그리고 www.b.example"
+    assert (await write(boards, "free", member, title="링크 두 개", body_text=two)).status == 201
+    same_text = {"title": "두 번째 글", "body_text": "같은 내용을 다시"}
+    assert (await write(boards, "free", member, **same_text)).status == 429  # within 2 minutes
+    # The refused post was not posted, so its text is free for the next post that makes it.
+    other = await token_for(boards, "다른사람")
+    assert (await write(boards, "free", other, **same_text)).status == 201
+
+
+async def test_the_blocklist_comes_from_configuration(boards_factory: BoardsFactory) -> None:
+    boards = await boards_factory(boards_blocklist=[r"불법\s*촬영물", r"spam\d{3}"])
+    member = await token_for(boards, "설정검사")
+    blocked = await write(boards, "free", member, title="불법 촬영물 팝니다")
+    assert (blocked.status, (await blocked.json())["error"]["code"]) == (422, "blocked_content")
+    assert (await write(boards, "free", member, body_text="SPAM123 입니다")).status == 422
+    # The defaults are replaced, not added to: 카지노 is allowed on this paper.
+    assert (await write(boards, "free", member, title="강원랜드 카지노 취재 후기")).status == 201
+    post = (await (await boards.client.get("/api/boards/free/posts")).json())["posts"][0]
+    comments = f"/api/boards/free/posts/{post['post_id']}/comments"
+    comment = await boards.client.post(comments, json={"body_text": "불법촬영물"}, headers=member)
+    assert comment.status == 422
