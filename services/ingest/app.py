@@ -51,7 +51,9 @@ class IngestService:
             tokens=await TokenStore.open(self.storage),
             newsroom_source=settings.ingest_newsroom_source,
         )
-        # Events a previous run stored but did not publish go out first, then a sweep stays on.
+        # Events a previous run stored but did not publish go out first (less those it did
+        # publish but not mark), then a sweep stays on.
+        await relay.recall_published()
         self._sweeper = asyncio.create_task(relay.run(settings.ingest_outbox_sweep_s))
         consumer = SubmissionConsumer(ingestor, settings.ingest_partner_secrets)
         await infra.consume_batches(

@@ -28,7 +28,7 @@ from shared.topics import ARTICLES_PUBLISHED
 log = structlog.get_logger("sinmun.ingest.outbox")
 SENT_MEMORY = 100_000
 MARK_ATTEMPTS = 5
-BATCH_LIMIT = 500
+BATCH_LIMIT = 256
 
 
 class OutboxRelay:
@@ -49,6 +49,30 @@ class OutboxRelay:
     def request_sweep(self) -> None:
         """Sweep at once (a publish failed) instead of at the next interval."""
         self._sweep_now.set()
+
+    async def recall_published(self) -> int:
+        """Learn which events the end of `articles.published` holds already (as many records
+        per partition as a batch holds stories): a process killed after sending a batch and
+        before marking it left them in the outbox, and they are not sent again. Returns how
+        many it read; if the bus cannot be read, consumers' dedup on `event_id` remains."""
+        topic = ARTICLES_PUBLISHED.name
+        count = 0
+        try:
+            for partition, end in (await self._bus.end_offsets(topic)).items():
+                start = max(0, end - self._batch_limit)
+                for record in await self._bus.read(topic, partition, start, end):
+                    event_id = record.header("sinmun-event-id")
+                    if event_id is not None:
+                        self._remember(event_id)
+                        count += 1
+        except Exception as exc:  # the bus is unreachable: the sweep may re-send, with dedup
+            log.warning("recall_published_failed", error=repr(exc))
+        return count
+
+    def _remember(self, event_id: str) -> None:
+        self._sent[event_id] = None
+        while len(self._sent) > SENT_MEMORY:
+            self._sent.popitem(last=False)
 
     async def publish(self, stories: Sequence[Story], *, leftovers: bool = False) -> None:
         """Publish these just-saved stories' pending events, in the next batch.
@@ -132,9 +156,7 @@ class OutboxRelay:
                 raw.encode(),
                 stored_envelope_headers(envelope),
             )
-            self._sent[event_id] = None
-            while len(self._sent) > SENT_MEMORY:
-                self._sent.popitem(last=False)
+            self._remember(event_id)
 
     async def flush_all(self) -> int:
         """Publish every story's pending events; returns how many stories had some."""

@@ -133,6 +133,31 @@ class KafkaBus:
             await consumer.stop()
         return {tp.partition: int(offset) for tp, offset in ends.items()}
 
+    async def read(self, topic: str, partition: int, start: int, stop: int) -> list[Record]:
+        if stop <= start:
+            return []
+        tp = TopicPartition(self.namespace + topic, partition)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id + "-reader",
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=LARGE_MESSAGE_BYTES + 64 * 1024,
+        )
+        await consumer.start()
+        records: list[Record] = []
+        try:
+            consumer.assign([tp])
+            consumer.seek(tp, start)
+            # Offsets may have gaps (retention, transaction markers): read until the position.
+            while await consumer.position(tp) < stop:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                if not batch:
+                    break  # nothing more arrives: `stop` was past the end
+                records += [kafka_record(topic, m) for m in batch.get(tp, []) if m.offset < stop]
+        finally:
+            await consumer.stop()
+        return records
+
     async def _auto_create(self, name: str) -> None:
         full = self.namespace + name
         if full not in self._known:
@@ -210,6 +235,19 @@ class KafkaBus:
         return True
 
 
+def kafka_record(topic: str, msg: Any) -> Record:
+    """A consumed Kafka message as the port's Record (the topic without the namespace)."""
+    return Record(
+        topic=topic,
+        partition=msg.partition,
+        offset=msg.offset,
+        key=None if msg.key is None else msg.key.decode("utf-8", "replace"),
+        value=msg.value or b"",
+        headers={k: v or b"" for k, v in msg.headers},
+        timestamp_ms=msg.timestamp,
+    )
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, member: KafkaSubscription) -> None:
         self.member = member
@@ -262,15 +300,7 @@ class KafkaSubscription:
                 await asyncio.gather(*(self._handle_batch(tp, m) for tp, m in batches.items()))
 
     def _record(self, msg: Any) -> Record:
-        return Record(
-            topic=self.topic,
-            partition=msg.partition,
-            offset=msg.offset,
-            key=None if msg.key is None else msg.key.decode("utf-8", "replace"),
-            value=msg.value or b"",
-            headers={k: v or b"" for k, v in msg.headers},
-            timestamp_ms=msg.timestamp,
-        )
+        return kafka_record(self.topic, msg)
 
     async def _handle_batch(self, tp: TopicPartition, messages: list[Any]) -> None:
         if self.batches:

@@ -207,7 +207,20 @@ class LocalBus:
                 (topic, partition, group, topic, partition, FETCH_BATCH),
             ).fetchall()
 
-        rows = await self._db.read(query)
+        return self._records(topic, partition, await self._db.read(query))
+
+    async def read(self, topic: str, partition: int, start: int, stop: int) -> list[Record]:
+        def query(conn: sqlite3.Connection) -> list[Any]:
+            return conn.execute(
+                "SELECT offset, key, value, headers, ts_ms FROM records WHERE topic = ? AND "
+                "partition = ? AND offset >= ? AND offset < ? ORDER BY offset",
+                (topic, partition, start, stop),
+            ).fetchall()
+
+        return self._records(topic, partition, await self._db.read(query))
+
+    @staticmethod
+    def _records(topic: str, partition: int, rows: list[Any]) -> list[Record]:
         return [
             Record(
                 topic=topic,

@@ -134,6 +134,11 @@ class EventBus(Protocol):
         """Per partition, the offset the next record will get (how much a replay must read)."""
         ...
 
+    async def read(self, topic: str, partition: int, start: int, stop: int) -> list[Record]:
+        """The records of one partition with `start <= offset < stop`, in order, outside any
+        consumer group (what a relay reads back to learn what it published already)."""
+        ...
+
     async def ping(self) -> bool:
         """True when the bus's backend is reachable."""
         ...

@@ -293,3 +293,18 @@ async def test_batches_arrive_in_order_poison_alone_to_the_dead_letter_topic(
     await eventually(lambda: seen == [b"after"])
     await asyncio.sleep(0.5)
     assert seen == [b"after"]
+
+
+async def test_read_returns_a_partitions_records_in_an_offset_range(open_bus: BusOpener) -> None:
+    bus = await open_bus()
+    topic = fresh_topic(partitions=1)
+    await bus.ensure_topics([topic])
+    for n in range(6):
+        await bus.send(topic.name, f"k{n}", f"v{n}".encode(), {"sinmun-event-id": f"e{n}".encode()})
+    middle = await bus.read(topic.name, 0, 2, 5)
+    assert [(r.offset, r.key, r.value) for r in middle] == [(2, "k2", b"v2"), (3, "k3", b"v3"),
+                                                            (4, "k4", b"v4")]  # fmt: skip
+    assert middle[0].header("sinmun-event-id") == "e2"
+    assert middle[0].topic == topic.name
+    assert [r.value for r in await bus.read(topic.name, 0, 4, 100)] == [b"v4", b"v5"]
+    assert await bus.read(topic.name, 0, 6, 6) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.outbox import OutboxRelay
-from services.ingest.store import ArticleStore
+from services.ingest.store import ArticleStore, Story
 from services.ingest.submissions import Ingestor
 from shared.adapters.local_bus import LocalBus
 from shared.adapters.sqlite_store import SqliteStorage
@@ -120,3 +120,36 @@ async def test_a_failed_publish_is_retried_at_once_not_at_the_next_interval(
             await sweeper
         await bus.stop()
         await storage.close()
+
+
+class DiesBeforeMarking(ArticleStore):
+    """A store whose outbox marks never land: the process 'dies' right after publishing."""
+
+    async def mark_published(self, stories: list[tuple[Story, int]]) -> list[bool]:
+        raise ConnectionResetError("process killed between publishing and marking")
+
+
+async def test_events_published_but_not_marked_are_not_published_again_after_restart(
+    tmp_path: Path,
+) -> None:
+    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
+    await storage.open()
+    bus = LocalBus(tmp_path / "bus.sqlite3")
+    await bus.start()
+    await bus.ensure_topics([ARTICLES_PUBLISHED])
+    seed = json.loads((DATA / "seed_article.json").read_text("utf-8"))
+    batch = [(ArticleSubmission.model_validate({**seed, "guid": f"g-{n}"}), None) for n in range(5)]
+    dying = await DiesBeforeMarking.open(storage)
+    receipts = await Ingestor(dying, OutboxRelay(dying, bus), DEFAULT_SECTIONS).submit_many(batch)
+    assert len(await published_records(bus)) == 5  # sent, but every outbox still holds its event
+    store = await ArticleStore.open(storage)
+    assert len(await store.with_pending_events()) == 5
+
+    relay = OutboxRelay(store, bus)  # the restarted process
+    assert await relay.recall_published() == 5
+    assert await relay.flush_all() == 5
+    assert await store.with_pending_events() == []  # marked now
+    assert len(await published_records(bus)) == 5  # and nothing sent twice
+    assert all(not isinstance(r, Exception) for r in receipts)
+    await bus.stop()
+    await storage.close()
