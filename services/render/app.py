@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from services.render import community, forms, pages, search_page
+from services.render import community, feeds, forms, pages, search_page, sitemaps
 from services.render.deps import RENDER, RenderDeps
 from services.render.projections import RenderData, start_projections
 from services.render.search_client import SearchClient
@@ -52,6 +52,8 @@ class RenderService:
         self.search: SearchClient | None = None
 
     def add_routes(self, app: web.Application) -> None:
+        feeds.add_routes(app)  # /news/{section}/rss.xml before the page routes
+        sitemaps.add_routes(app)
         add_page_routes(app)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
