@@ -11,6 +11,7 @@ import structlog
 import uvloop
 from aiohttp import web
 
+from services import topics_cli
 from services.ingest.tokens import TokenRole
 from shared.logs import configure_logging
 from shared.schemas.boards import Role
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
     export = schema_commands.add_parser("export", help="write docs/schemas and docs/asyncapi.yaml")
     export.add_argument("--out", type=Path, default=Path("docs"), help="docs folder (default docs)")
+    topics_cli.add_parser(commands)
     return parser
 
 
@@ -272,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(member_command(args)))
     if args.command == "keys":
         sys.exit(keys_command())
+    if args.command == "topics":
+        sys.exit(topics_cli.run(args))
     if args.command == "up":
         run_server(settings_from(args, Mode.EMBEDDED), list(SERVICE_NAMES))
     elif args.command == "serve":
