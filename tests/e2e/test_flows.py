@@ -17,6 +17,7 @@ from tests.e2e.platform import (
     REPORTER_NICK,
     REPORTER_PASSWORD,
     Platform,
+    request,
 )
 
 Visitor = Callable[[str], Visit]
@@ -97,8 +98,25 @@ def test_member_signs_up_logs_in_posts_and_comments(
     v.shot("flow-commented")
     v.open("/community/free")
     expect(page.get_by_role("main").get_by_role("link", name=title)).to_have_count(1)
+    vote_and_report(v, platform)
     # The write page polls the post's URL until render has it: those fetches may 404.
     v.assert_no_console_errors(allowed=awaited(post_url))
+
+
+def vote_and_report(v: Visit, platform: Platform) -> None:
+    """추천 and 신고 on another member's post, through its page's buttons."""
+    page = v.page
+    v.open(f"/community/free/{platform.post_id}")
+    _, before = request(platform.url(f"/api/boards/free/posts/{platform.post_id}"))
+    main = page.get_by_role("main")
+    main.get_by_role("button", name="추천", exact=True).click()
+    expect(main.get_by_role("status").filter(has_text="추천했습니다")).to_have_count(1)
+    _, after = request(platform.url(f"/api/boards/free/posts/{platform.post_id}"))
+    assert after["post"]["votes"] == before["post"]["votes"] + 1
+    main.get_by_text("신고", exact=True).click()  # the folded report form opens
+    main.get_by_label("신고 사유").select_option("광고·스팸")
+    main.get_by_role("button", name="신고하기").click()
+    expect(main.get_by_role("status").filter(has_text="신고가 접수")).to_have_count(1)
 
 
 def awaited(url: str) -> re.Pattern[str]:
