@@ -144,7 +144,12 @@ async def list_posts(request: web.Request) -> web.Response:
     page = _int(request, "page", 1, 10_000)
     size = _int(request, "size", 20, MAX_PAGE_SIZE)
     q = request.query.get("q", "").strip()
-    if q:
+    if request.query.get("hidden") == "true":  # staff's queue: hidden posts awaiting a decision
+        await _staff(request)
+        total, posts = await request.app[BOARDS].posts.page(
+            slug, (page - 1) * size, size, hidden=True
+        )
+    elif q:
         by = request.query.get("by", "title")
         if by not in {"title", "author"} or len(q) > 100:
             raise ServiceError(
@@ -162,8 +167,15 @@ async def list_posts(request: web.Request) -> web.Response:
         )
     return json_response({
         "board": slug, "name": config.name, "total": total, "page": page, "size": size,
-        "posts": [post_body(p, c) for p, c in posts],
+        "posts": [post_body(p, c) | _hidden_fields(c) for p, c in posts],
     })  # fmt: skip
+
+
+def _hidden_fields(counters: dict[str, Any]) -> dict[str, Any]:
+    """What staff see of a hidden post: that it is hidden, and why."""
+    if not counters["hidden"]:
+        return {}
+    return {"hidden": True, "hidden_reason": counters["hidden_reason"]}
 
 
 async def create_post(request: web.Request) -> web.Response:
@@ -229,10 +241,7 @@ async def get_post(request: web.Request) -> web.Response:
     viewer = _viewer(request, await current_session(request))
     unwritten = deps.views.view(post.post_id, viewer)  # written in the background
     counters = {**counters, "views": counters["views"] + unwritten}
-    body = post_body(post, counters)
-    if counters["hidden"]:
-        body.update({"hidden": True, "hidden_reason": counters["hidden_reason"]})
-    return json_response({"post": body})
+    return json_response({"post": post_body(post, counters) | _hidden_fields(counters)})
 
 
 def _may_change(session: Session, post: BoardPost, counters: dict[str, Any]) -> None:

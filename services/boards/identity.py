@@ -27,7 +27,7 @@ from shared.auth import require_session
 from shared.errors import ServiceError, validation_details
 from shared.ports.bus import EventBus
 from shared.schemas.boards import Role
-from shared.sessions import CSRF_COOKIE, SESSION_COOKIE, SessionSigner
+from shared.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SessionSigner
 from shared.web import json_response
 
 NICKNAME = r"^[0-9A-Za-z가-힣_\-]+$"
@@ -83,14 +83,34 @@ class IdentityDeps:
 IDENTITY = web.AppKey("boards_identity", IdentityDeps)
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 async def parse(request: web.Request, model: type[BaseModel]) -> Any:
+    """A JSON body (strict: every field its JSON type), or an HTML form's fields (strings,
+    so `on`/`true` may be a bool; empty fields are absent; the CSRF field is not data)."""
     try:
+        if request.content_type in FORM_TYPES:
+            return model.model_validate(await _form_fields(request), strict=False)
         return model.model_validate_json(await request.read())
     except ValidationError as exc:
         raise ServiceError(
             422, "invalid_request", "the request does not match the schema",
             validation_details(exc),
         ) from exc  # fmt: skip
+
+
+async def _form_fields(request: web.Request) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    names: set[str] = set()
+    for name, value in (await request.post()).items():
+        if name in names:
+            repeated = [{"field": name, "message": "sent twice", "type": "value"}]
+            raise ServiceError(422, "invalid_request", f"the form sends {name} twice", repeated)
+        names.add(name)
+        if name != CSRF_FIELD and value != "":
+            fields[name] = value if isinstance(value, str) else {"file": "(uploaded)"}
+    return fields
 
 
 async def sign_up(request: web.Request) -> web.Response:

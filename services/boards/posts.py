@@ -43,9 +43,9 @@ class PostStore:
         return None if doc is None else (post_of(doc), counters(doc))
 
     async def page(
-        self, board: str, offset: int, size: int
+        self, board: str, offset: int, size: int, hidden: bool = False
     ) -> tuple[int, list[tuple[BoardPost, dict[str, Any]]]]:
-        where = {"board": board, "hidden": False}
+        where = {"board": board, "hidden": hidden}
         total = await self._posts.count(where)
         docs = await self._posts.find(
             where, sort=[("pinned", -1), ("created_at", -1)], limit=size, skip=offset

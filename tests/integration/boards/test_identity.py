@@ -120,3 +120,28 @@ async def test_cookie_sessions_need_the_csrf_token_to_change_things(boards: Boar
     )  # fmt: skip
     session = await current_session(with_token)
     assert session is not None and session.nickname == "박지훈"
+
+
+async def test_html_forms_post_with_the_csrf_field(boards: Boards) -> None:
+    await boards.sign_up("form@example.kr", "폼회원")
+    csrf = (await (await boards.log_in("form@example.kr")).json())["csrf_token"]
+    url = "/api/boards/free/posts"
+    fields = {"title": "폼으로 쓴 글", "body_text": "줄바꿈\r\n있는 본문", "website": ""}
+    refused = await boards.client.post(url, data=fields)  # the cookie alone
+    assert (refused.status, (await refused.json())["error"]["code"]) == (403, "csrf_failed")
+    forged = await boards.client.post(url, data={**fields, "csrf_token": "guessed"})
+    assert forged.status == 403
+    made = await boards.client.post(url, data={**fields, "csrf_token": csrf})
+    assert made.status == 201, await made.text()
+    assert (await made.json())["post"]["body_html"] == "줄바꿈<br>\n있는 본문"
+    bot = await boards.client.post(url, data={"title": "봇", "body_text": "광고",
+                                              "website": "x", "csrf_token": csrf})  # fmt: skip
+    assert (await bot.json())["error"]["code"] == "spam_detected"
+    pinned = await boards.client.post(url, data={"title": "고정", "body_text": "글",
+                                                 "pinned": "true", "csrf_token": csrf})  # fmt: skip
+    assert pinned.status == 403  # a form's "true" is a bool, and members do not pin
+    repeated = [("title", "a"), ("title", "b"), ("body_text", "c"), ("csrf_token", csrf)]
+    twice = await boards.client.post(url, data=repeated)
+    assert (twice.status, (await twice.json())["error"]["details"][0]["field"]) == (422, "title")
+    extra = await boards.client.post(url, data={**fields, "author_id": "x", "csrf_token": csrf})
+    assert extra.status == 422

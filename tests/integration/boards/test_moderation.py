@@ -76,6 +76,15 @@ async def test_three_reports_hide_a_post_until_staff_restore_it(boards: Boards) 
     third = await boards.client.post(url + "/report", json={"reason": "광고"}, headers=reporters[2])
     assert (await third.json())["hidden"] is True
     assert (await boards.client.get(url, headers=author)).status == 404
+    queue = "/api/boards/free/posts?hidden=true"
+    assert (await boards.client.get(queue, headers=author)).status == 403
+    boards.client.session.cookie_jar.clear()  # the last login's cookies
+    assert (await boards.client.get(queue)).status == 401
+    waiting = (await (await boards.client.get(queue, headers=staff)).json())["posts"]
+    assert [(p["post_id"], p["reports"], p["hidden"]) for p in waiting] == [
+        (post["post_id"], 3, True),
+    ]  # fmt: skip
+    assert "awaiting staff" in waiting[0]["hidden_reason"]
     assert (await boards.client.post(url + "/restore", headers=author)).status in {403, 404}
     assert (await boards.client.post(url + "/restore", headers=staff)).status == 200
     assert (await boards.client.get(url, headers=author)).status == 200
@@ -84,6 +93,7 @@ async def test_three_reports_hide_a_post_until_staff_restore_it(boards: Boards) 
     answer = await boards.client.post(url + "/report", json={"reason": "광고"}, headers=late)
     assert (await answer.json()) == {"post_id": post["post_id"], "reports": 1, "hidden": False}
     assert (await boards.client.get(url)).status == 200
+    assert (await (await boards.client.get(queue, headers=staff)).json())["posts"] == []
     hidden = await boards.client.post(
         url + "/hide", json={"reason": "명예훼손 소지"}, headers=staff
     )
