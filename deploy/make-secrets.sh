@@ -6,14 +6,19 @@
 #   SINMUN_BOARDS_SESSION_PRIVATE_KEY    the private half: boards alone signs sessions
 #   SINMUN_INGEST_PARTNER_SECRETS        JSON {source: HMAC key} of syndication partners ({} at first)
 # The key pair comes from `sinmun keys session`: the project's .venv, or else the ingest image.
+# Usage: bash deploy/make-secrets.sh [DIR]   (DIR: e.g. deploy/k8s/overlays/dev/secrets for
+# that overlay's secretGenerator; default deploy/secrets, and then deploy/.env too)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-secrets="$here/secrets"
+secrets="${1:-$here/secrets}"
 mkdir -p "$secrets"
 chmod 700 "$secrets"
 umask 077
 
-[[ -f "$here/.env" ]] || { cp "$here/.env.example" "$here/.env"; echo "wrote deploy/.env"; }
+if [[ $# -eq 0 && ! -f "$here/.env" ]]; then
+  cp "$here/.env.example" "$here/.env"
+  echo "wrote deploy/.env"
+fi
 
 keys() {
   if [[ -x "$here/../.venv/bin/sinmun" ]]; then
