@@ -17,10 +17,11 @@ import asyncio
 import inspect
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from pymongo import ASCENDING, AsyncMongoClient, InsertOne, ReplaceOne
+from pymongo import ASCENDING, AsyncMongoClient, InsertOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
@@ -218,40 +219,57 @@ class MongoCollection:
         return (await self._c.delete_one({"_id": doc_id})).deleted_count == 1
 
     async def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
-        """One bulk write for the batch; on FerretDB one claim insert and one version read for
-        all its compare-and-sets first (three round trips in all, however large the batch)."""
+        """MongoDB: one unordered bulk write. FerretDB: one claim insert and one version read
+        for all the compare-and-sets, one insert command, then the replaces side by side."""
         check_batch(ops)
         for op in ops:
             _checked(op.doc)
         results: dict[int, WriteResult] = {}
-        requests: list[tuple[int, InsertOne[Document] | ReplaceOne[Document]]] = []
-        for i, op in enumerate(ops):
-            if isinstance(op, Insert):
-                requests.append((i, InsertOne(op.doc)))
-            elif isinstance(op, Put):
-                requests.append((i, ReplaceOne({"_id": op.doc["_id"]}, op.doc, upsert=True)))
+        inserts = [(i, op.doc) for i, op in enumerate(ops) if isinstance(op, Insert)]
+        replaces = [
+            Replace(i, {"_id": op.doc["_id"]}, op.doc, upsert=True)
+            for i, op in enumerate(ops)
+            if isinstance(op, Put)
+        ]
         cas = [(i, op) for i, op in enumerate(ops) if isinstance(op, CompareAndSet)]
         if cas and self._claims is None:
-            # MongoDB: the filtered replace is atomic, but a bulk result does not say which
-            # of its replaces matched, so each compare-and-set is its own (concurrent) call.
-            outcomes = await asyncio.gather(*(self._one_cas(op) for _, op in cas))
-            results.update((i, outcome) for (i, _), outcome in zip(cas, outcomes, strict=True))
+            replaces += [
+                Replace(i, {"_id": op.doc["_id"], "version": op.expected_version}, op.doc)
+                for i, op in cas
+            ]
         elif cas:
-            requests += await self._claimed_replaces(cas, results)
-        await self._bulk(requests, results)
+            replaces += await self._claimed_replaces(cas, results)
+        if self._claims is None:
+            await self._bulk_write([(i, InsertOne(d)) for i, d in inserts], results)
+            # A bulk result does not say which replace matched: each is its own call.
+            outcomes = await asyncio.gather(*(self._replace(r) for r in replaces))
+        else:
+            # FerretDB v1 deadlocks on an update command of many statements (each one's
+            # cursor holds a pooled connection the next statement waits for; seen with 20
+            # replaces, and it hangs the whole server), so replaces go one command each.
+            insert_all = self._bulk_write([(i, InsertOne(d)) for i, d in inserts], results)
+            _, *rest = await asyncio.gather(insert_all, *(self._replace(r) for r in replaces))
+            outcomes = cast("list[WriteResult]", rest)
+        results.update((r.index, outcome) for r, outcome in zip(replaces, outcomes, strict=True))
         return [results[i] for i in range(len(ops))]
 
-    async def _one_cas(self, op: CompareAndSet) -> WriteResult:
+    async def _replace(self, replace: Replace) -> WriteResult:
         try:
-            won = await self.compare_and_set(op.doc, op.expected_version)
-        except DuplicateKeyError:
-            return WriteResult.DUPLICATE
-        return WriteResult.OK if won else WriteResult.CONFLICT
+            result = await self._c.replace_one(replace.query, replace.doc, upsert=replace.upsert)
+        except (MongoDuplicateKeyError, OperationFailure) as exc:
+            error = _duplicate_or(exc)
+            if isinstance(error, DuplicateKeyError):
+                return WriteResult.DUPLICATE
+            raise error from exc
+        if replace.upsert or result.matched_count == 1:
+            return WriteResult.OK
+        return WriteResult.CONFLICT
 
     async def _claimed_replaces(
         self, cas: list[tuple[int, CompareAndSet]], results: dict[int, WriteResult]
-    ) -> list[tuple[int, ReplaceOne[Document]]]:
-        """The replaces of the compare-and-sets whose claim we got and whose version held."""
+    ) -> list[Replace]:
+        """The replaces of the compare-and-sets whose claim we got and whose version held;
+        the others are conflicts."""
         assert self._claims is not None
         keys = [f"{self._c.name}/{op.doc['_id']}/{op.expected_version}" for _, op in cas]
         claimed = await self._claims.acquire_many(keys)
@@ -260,20 +278,19 @@ class MongoCollection:
         found = await self._c.find({"_id": {"$in": ids}}, projection={"version": True}).to_list()
         versions = {d["_id"]: d.get("version") for d in found}
         held_at = {i for i, _ in held}
-        replaces: list[tuple[int, ReplaceOne[Document]]] = []
+        replaces: list[Replace] = []
         for i, op in cas:
             if i in held_at and versions.get(op.doc["_id"]) == op.expected_version:
-                replaces.append((i, ReplaceOne({"_id": op.doc["_id"]}, op.doc)))
+                # Holding the claim, no other writer moves this version: replace by `_id`.
+                replaces.append(Replace(i, {"_id": op.doc["_id"]}, op.doc))
             else:
                 results[i] = WriteResult.CONFLICT
         return replaces
 
-    async def _bulk(
-        self,
-        requests: list[tuple[int, InsertOne[Document] | ReplaceOne[Document]]],
-        results: dict[int, WriteResult],
+    async def _bulk_write(
+        self, requests: list[tuple[int, InsertOne[Document]]], results: dict[int, WriteResult]
     ) -> None:
-        """Run the requests unordered; clashes become results, locked ones are tried again."""
+        """Run the inserts unordered; clashes become results, locked ones are tried again."""
         for attempt in range(BUSY_TRIES):
             if not requests:
                 return
@@ -297,6 +314,16 @@ class MongoCollection:
             requests = retry
             if requests:
                 await asyncio.sleep(0.01 * 2**attempt)
+
+
+@dataclass(frozen=True)
+class Replace:
+    """One replace of a batch: the operation's index, its filter, the new document."""
+
+    index: int
+    query: dict[str, Any]
+    doc: Document
+    upsert: bool = False
 
 
 class MongoStorage:

@@ -234,3 +234,14 @@ async def test_write_many_refuses_bad_batches_before_writing_anything(
     with pytest.raises(StorageError):
         await articles.write_many([Insert(article(1)), Put(article(1, headline="둘째"))])
     assert await articles.count() == 0
+
+
+async def test_write_many_takes_large_batches(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    created = await articles.write_many([Insert(article(n)) for n in range(200)])
+    assert created == [WriteResult.OK] * 200
+    changes = [CompareAndSet(article(n, version=2), 1) for n in range(100)]
+    changes += [Put(article(n, headline="덮어쓴 제목")) for n in range(100, 200)]
+    assert await articles.write_many(changes) == [WriteResult.OK] * 200
+    assert await articles.count({"version": 2}) == 100
+    assert await articles.count({"headline": "덮어쓴 제목"}) == 100
