@@ -22,9 +22,9 @@ from shared.adapters.kafka_bus import KafkaBus
 from shared.adapters.local_bus import LocalBus
 from shared.adapters.mongo_store import MongoStorage
 from shared.adapters.sqlite_store import SqliteStorage
+from shared.auth import VERIFIER
 from shared.ports.bus import EventBus
 from shared.ports.storage import DocumentStorage
-from shared.auth import VERIFIER
 from shared.service import INFRA, Infrastructure, Service
 from shared.sessions import session_verifier, sessions_configured
 from shared.settings import Mode, SinmunSettings
