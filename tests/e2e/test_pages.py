@@ -139,6 +139,27 @@ def test_search_suggests_as_you_type(visit: Visitor, platform: Platform, viewpor
     expect(options.first).to_be_visible()
     assert any("포항" in o for o in options.all_inner_texts()), options.all_inner_texts()
     v.shot("search-suggestions")
+    # The keyboard picks one: ↓ then Enter opens that article.
+    first = options.first.inner_text().strip()
+    box.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    box.press("Enter")
+    v.page.wait_for_url(re.compile(r"/news/\d{16}"))
+    expect(v.page.get_by_role("heading", level=1)).to_have_text(first)
+    v.assert_no_console_errors()
+
+
+def test_header_search_suggests_from_initials(visit: Visitor, platform: Platform) -> None:
+    """초성 typed in the header's box on any page: ㅍㅎㅅ → 포항시…"""
+    v = visit("desktop")
+    v.open("/news")
+    box = v.page.get_by_role("banner").get_by_role("combobox", name="기사 검색")
+    box.press_sequentially("ㅍㅎㅅ", delay=80)
+    options = v.page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    assert any(o.startswith("포항시") for o in options.all_inner_texts()), options.all_inner_texts()
+    box.press("Escape")
+    expect(options.first).to_be_hidden()
     v.assert_no_console_errors()
 
 
