@@ -158,8 +158,7 @@ async def list_posts(request: web.Request) -> web.Response:
                 "search by title or author, up to 100 chars",
                 [{"field": "by", "message": "title or author", "type": "value"}],
             )
-        found = await request.app[BOARDS].posts.search(slug, q, by, page * size)
-        total, posts = len(found), found[(page - 1) * size :]
+        total, posts = await request.app[BOARDS].posts.search(slug, q, by, (page - 1) * size, size)
     else:
         deps = request.app[BOARDS]
         total, posts = await deps.pages.get(

@@ -75,21 +75,21 @@ class PostStore:
         raise RuntimeError(f"post {post_id} is changing too fast")
 
     async def search(
-        self, board: str, q: str, by: str, limit: int
-    ) -> list[tuple[BoardPost, dict[str, Any]]]:
-        """Posts of a board whose title contains `q` (case-insensitive) or whose author is `q`."""
+        self, board: str, q: str, by: str, offset: int, size: int
+    ) -> tuple[int, list[tuple[BoardPost, dict[str, Any]]]]:
+        """A page of a board's posts whose title contains `q` (case-insensitive, among the
+        newest SEARCH_SCAN) or whose author is `q`, newest first, and how many match."""
         if by == "author":
-            docs = await self._posts.find(
-                {"board": board, "hidden": False, "author_nick": q},
-                sort=[("created_at", -1)], limit=limit,
-            )  # fmt: skip
-            return [(post_of(d), counters(d)) for d in docs]
+            where = {"board": board, "hidden": False, "author_nick": q}
+            total = await self._posts.count(where)
+            docs = await self._posts.find(where, sort=[("created_at", -1)], limit=size, skip=offset)
+            return total, [(post_of(d), counters(d)) for d in docs]
         needle = q.casefold()
         docs = await self._posts.find(
             {"board": board, "hidden": False}, sort=[("created_at", -1)], limit=SEARCH_SCAN
         )
         hits = [d for d in docs if needle in str(d["title"]).casefold()]
-        return [(post_of(d), counters(d)) for d in hits[:limit]]
+        return len(hits), [(post_of(d), counters(d)) for d in hits[offset : offset + size]]
 
 
 def counters(doc: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,25 @@ async def test_search_within_a_board_by_title_or_author(boards: Boards) -> None:
     assert (await boards.client.get("/api/boards/free/posts?q=x&by=body")).status == 400
 
 
+async def test_search_results_come_in_pages_with_the_whole_count(boards: Boards) -> None:
+    staff = await token_for(boards, "페이지기자", Role.REPORTER)  # not rate-limited
+    for n in range(5):
+        await new_post(boards, staff, title=f"포항 소식 {n}", body_text=f"본문 {n}")
+    await new_post(boards, staff, title="경주 소식")
+    for by, q in (("title", "포항"), ("author", "페이지기자")):
+        pages = [
+            await (await boards.client.get(
+                "/api/boards/free/posts", params={"q": q, "by": by, "size": "2", "page": str(p)}
+            )).json()
+            for p in (1, 2, 3)
+        ]  # fmt: skip
+        expected = 5 if by == "title" else 6
+        assert [page["total"] for page in pages] == [expected] * 3, by
+        titles = [post["title"] for page in pages for post in page["posts"]]
+        assert len(titles) == expected and titles[0] in {"경주 소식", "포항 소식 4"}, titles
+        assert len(set(titles)) == expected  # no post on two pages
+
+
 async def test_views_count_once_per_viewer_per_24_hours_across_replicas(boards: Boards) -> None:
     author = await token_for(boards, "조회수")
     post = await new_post(boards, author, title="하루에 한 번")
