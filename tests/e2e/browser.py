@@ -38,6 +38,7 @@ class Visit:
     viewport: str
     errors: list[str] = field(default_factory=list)
     documents: list[tuple[str, int]] = field(default_factory=list)  # pages loaded: url, status
+    requested: list[str] = field(default_factory=list)  # every URL the browser fetched
 
     def open(self, path: str) -> Response:
         response = self.page.goto(self.platform.url(path), wait_until="load")
@@ -71,6 +72,10 @@ class Visit:
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 1, f"the page is {overflow}px wider than the {self.viewport} viewport"
+        outside = [
+            u for u in self.requested if not u.startswith((self.platform.base + "/", "data:"))
+        ]
+        assert outside == [], f"assets from outside the site: {outside}"
         self.assert_chrome()
 
     def assert_chrome(self) -> None:
@@ -113,6 +118,7 @@ def open_visit(browser: Browser, platform: Platform, viewport: str) -> Visit:
             visit.documents.append((response.url, response.status))
 
     page.on("response", on_response)
+    page.on("request", lambda r: visit.requested.append(r.url))
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
     return visit

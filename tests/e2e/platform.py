@@ -26,6 +26,7 @@ REPORTER_EMAIL = "reporter@e2e.example"
 REPORTER_NICK = "강기자"
 REPORTER_PASSWORD = "영일만-등대-취재수첩-2026"
 REPORTER_HEADLINE = "기사쓰기 화면으로 송고한 포항 운하 야간 축제 소식"
+UPDATED_HEADLINE = "포항 영일대 해상누각 보수 공사 마무리"
 MEMBER_EMAIL = "reader@e2e.example"
 MEMBER_NICK = "죽도시장단골"
 MEMBER_PASSWORD = "호미곶-일출-구경-2026"
@@ -210,5 +211,6 @@ def corpus_headlines() -> list[str]:
     return [
         *(json.loads(row)["headline"] for row in rows if row.strip()),
         seed_article["headline"],
-        REPORTER_HEADLINE,  # test_flows may have written it before
+        REPORTER_HEADLINE,  # the tests may have written these two before
+        UPDATED_HEADLINE,
     ]

@@ -12,7 +12,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import Visit
-from tests.e2e.platform import DATA, SITE_NAME, Platform, wait_until
+from tests.e2e.platform import (
+    DATA,
+    SITE_NAME,
+    UPDATED_HEADLINE,
+    Platform,
+    request,
+    wait_until,
+)
 
 Visitor = Callable[[str], Visit]
 SEED = json.loads((DATA / "seed_article.json").read_text(encoding="utf-8"))
@@ -122,4 +129,34 @@ def test_sidebar_latest_and_most_viewed(visit: Visitor, platform: Platform) -> N
 
     wait_until("the seed article in 실시간 많이본 뉴스", seed_is_ranked, budget_s=60)
     v.shot("article-most-viewed")
+    v.assert_no_console_errors()
+
+
+def test_an_updated_article_shows_when_it_was_last_edited(
+    visit: Visitor, platform: Platform
+) -> None:
+    """A new version with `updated_at`: 입력 stays, 최종편집 appears, both in KST."""
+    story = {
+        **{k: SEED[k] for k in ("source", "section", "byline", "body_html", "tags")},
+        "guid": "e2e-updated",
+        "headline": UPDATED_HEADLINE,
+        "published_at": "2026-10-05T08:30:00+09:00",  # a 월요일
+    }
+    status, receipt = request(platform.url("/api/articles"), story, platform.token)
+    assert status == 201, receipt
+    path = f"/news/{receipt['article_id']}"
+    revised = {**story, "body_html": "<p>보수 공사가 끝나 다시 개방한다.</p>",
+               "updated_at": "2026-10-06T01:05:00Z"}  # fmt: skip
+    status, receipt = request(platform.url("/api/articles"), revised, platform.token)
+    assert status == 202, receipt
+    v = visit("mobile")
+
+    def revised_shown() -> bool:
+        v.open(path)
+        return "다시 개방한다" in v.page.locator(".article-body").inner_text()
+
+    wait_until("the second version on the page", revised_shown)
+    byline = v.page.get_by_role("main").locator(".byline")
+    expect(byline).to_contain_text("입력 : 2026년 10월 05일(월) 08:30")
+    expect(byline).to_contain_text("최종편집 : 2026년 10월 06일(화) 10:05")  # 01:05 UTC
     v.assert_no_console_errors()

@@ -34,7 +34,15 @@ def test_retracted_article_answers_410_with_a_notice(
     v.assert_no_console_errors(allowed=OWN_STATUS)
 
 
-@pytest.mark.parametrize("path", ["/news/9999999999999999", "/news/no-such-section"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/news/9999999999999999",
+        "/news/no-such-section",
+        "/community/no-such-board",
+        "/community/free/no-such-post",
+    ],
+)
 def test_unknown_pages_answer_404_with_the_chrome(
     visit: Visitor, platform: Platform, path: str
 ) -> None:

@@ -244,3 +244,13 @@ def most_viewed_items(v: Visit) -> list[str]:
     items = box.get_by_role("link").all_inner_texts()
     assert len(items) <= 10
     return items
+
+
+def test_skip_link_leads_the_keyboard_to_the_content(visit: Visitor, platform: Platform) -> None:
+    v = visit("desktop")
+    v.open("/")
+    v.page.keyboard.press("Tab")
+    focused = v.page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == "본문 바로가기"
+    v.page.keyboard.press("Enter")
+    expect(v.page.get_by_role("main")).to_be_focused()
