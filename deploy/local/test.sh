@@ -9,6 +9,8 @@ servers=(kafka ferretdb opensearch)
 
 bash "$local_dir/python-env.sh" --dev
 bash "$local_dir/system-packages.sh"
+# kustomize, kubeconform (+ offline schemas), hadolint, compose-check, caddy: tests/deploy
+bash "$local_dir/deploy-tools.sh"
 
 started=()
 stop_started() {
