@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +16,7 @@ DEPLOY = ROOT / "deploy"
 TOOLS_DIR = ROOT / ".local" / "cache" / "deploy-tools"
 OVERLAYS = ("dev", "prod")
 
-Manifest = dict[str, object]
+Manifest = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,4 @@ def documents(stream: str) -> list[Manifest]:
 
 
 def of_kind(stream: str, kind: str) -> dict[str, Manifest]:
-    return {
-        str(d["metadata"]["name"]): d  # type: ignore[index]
-        for d in documents(stream)
-        if d["kind"] == kind
-    }
+    return {str(d["metadata"]["name"]): d for d in documents(stream) if d["kind"] == kind}

@@ -4,9 +4,14 @@ right command, and what the build context lets in makes a package with its data 
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -14,6 +19,7 @@ import pytest
 
 from services.cli import SERVICE_NAMES
 from tests.deploy.conftest import DEPLOY, ROOT, Tools, run
+from tests.integration.test_sinmun_up import free_port
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -121,3 +127,36 @@ def test_entrypoint_turns_secret_files_into_settings(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout == "serve|boards|-----BEGIN PUBLIC KEY-----\nabc"
+
+
+def _healthcheck() -> list[str]:
+    text = re.sub(r"\\\n\s*", " ", (DOCKER / "Dockerfile").read_text())
+    (command,) = re.findall(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.M)
+    return list(json.loads(command))
+
+
+def test_the_healthcheck_command_tells_up_from_down(tmp_path: Path) -> None:
+    command = _healthcheck()
+    assert command[0] == "python"
+    port = free_port()
+    env = {**os.environ, "SINMUN_PORT": str(port)}
+    python = [sys.executable, *command[1:]]
+    down = subprocess.run(python, env=env, capture_output=True, timeout=30, check=False)
+    assert down.returncode != 0
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from services.cli import main; main()",
+         "up", "--port", str(port), "--data-dir", str(tmp_path)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            up = subprocess.run(python, env=env, capture_output=True, timeout=30, check=False)
+            if up.returncode == 0:
+                break
+            assert server.poll() is None, server.stderr.read() if server.stderr else b""
+            assert time.monotonic() < deadline, up.stderr
+            time.sleep(0.5)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

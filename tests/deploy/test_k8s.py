@@ -113,7 +113,7 @@ def test_every_deployment_probes_limits_and_runs_unprivileged(
     deployments = of_kind(built[overlay], "Deployment")
     assert sorted(deployments) == sorted(SERVICES)
     for name, deployment in deployments.items():
-        pod: Any = deployment["spec"]["template"]["spec"]  # type: ignore[index]
+        pod: Any = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         assert container["args"] == ["serve", name]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -128,7 +128,7 @@ def test_every_deployment_probes_limits_and_runs_unprivileged(
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_service_has_a_disruption_budget(built: dict[str, str], overlay: str) -> None:
     budgets = of_kind(built[overlay], "PodDisruptionBudget")
-    selected = {b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]  # type: ignore[index]
+    selected = {b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
                 for b in budgets.values()}  # fmt: skip
     assert selected == set(SERVICES)
 
@@ -141,7 +141,7 @@ def _scaled(stream: str) -> dict[str, str]:
         ("ScaledObject", "scaleTargetRef"),
     ):
         for name, doc in of_kind(stream, kind).items():
-            target = doc["spec"][ref]["name"]  # type: ignore[index]
+            target = doc["spec"][ref]["name"]
             assert target not in owners, f"{target} is scaled by {owners[target]} and {kind} {name}"
             owners[target] = kind
     return owners
@@ -165,7 +165,7 @@ def test_prod_scales_the_consumers_with_keda_alone(built: dict[str, str]) -> Non
 def test_keda_watches_the_consumer_groups_the_services_join(built: dict[str, str]) -> None:
     bootstrap = of_kind(built["prod"], "ConfigMap")
     (config,) = bootstrap.values()
-    servers = config["data"]["SINMUN_KAFKA_BOOTSTRAP_SERVERS"]  # type: ignore[index]
+    servers = config["data"]["SINMUN_KAFKA_BOOTSTRAP_SERVERS"]
     for name, scaled in of_kind(built["prod"], "ScaledObject").items():
         spec: Any = scaled["spec"]
         kafka = [t["metadata"] for t in spec["triggers"] if t["type"] == "kafka"]
@@ -187,7 +187,7 @@ def test_committed_kafka_topics_are_the_registry() -> None:
 def test_built_kafka_topics_carry_partitions_and_retention(
     built: dict[str, str], overlay: str, replicas: int
 ) -> None:
-    topics = {t["spec"]["topicName"]: t for t in of_kind(built[overlay], "KafkaTopic").values()}  # type: ignore[index]
+    topics = {t["spec"]["topicName"]: t for t in of_kind(built[overlay], "KafkaTopic").values()}
     assert sorted(topics) == sorted(t.name for t in ALL_TOPICS)
     for entry in ALL_TOPICS:
         resource: Any = topics[entry.name]
@@ -280,7 +280,7 @@ def _route(paths: list[Any], path: str) -> str:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_ingress_routes_the_url_space(built: dict[str, str], overlay: str) -> None:
     (ingress,) = of_kind(built[overlay], "Ingress").values()
-    (rule,) = ingress["spec"]["rules"]  # type: ignore[index]
+    (rule,) = ingress["spec"]["rules"]
     services = of_kind(built[overlay], "Service")
     for entry in rule["http"]["paths"]:
         assert entry["backend"]["service"]["name"] in services
