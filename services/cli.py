@@ -171,8 +171,9 @@ async def ingest_command(args: argparse.Namespace) -> int:
 
 async def member_command(args: argparse.Namespace) -> int:
     """Members from the command line; each change is announced on members.events."""
-    from services.boards.member_events import announce_joined, change_role
+    from services.boards.member_events import change_role
     from services.boards.members import MemberStore, TakenError
+    from services.boards.outbox import BoardsOutbox
     from services.bootstrap import open_infrastructure
 
     password = ""
@@ -185,6 +186,7 @@ async def member_command(args: argparse.Namespace) -> int:
         storage = await infra.open_storage("boards")
         try:
             members = await MemberStore.open(storage)
+            outbox = await BoardsOutbox.open(storage, infra.bus)
             if args.member_command == "role":
                 login = args.login.strip()
                 found = await (members.by_email(login) if "@" in login
@@ -192,7 +194,7 @@ async def member_command(args: argparse.Namespace) -> int:
                 if found is None:
                     print(f"sinmun: no member {login!r}", file=sys.stderr)
                     return 1
-                member, _ = await change_role(members, infra.bus, found.member_id,
+                member, _ = await change_role(members, outbox, found.member_id,
                                               Role(args.role), by="cli")  # fmt: skip
                 print(f"{member.nickname!r} is {member.role.value}")
                 return 0
@@ -205,7 +207,8 @@ async def member_command(args: argparse.Namespace) -> int:
             except TakenError as exc:
                 print(f"sinmun: that {exc.field} is already registered", file=sys.stderr)
                 return 1
-            await announce_joined(infra.bus, created)
+            if not await outbox.relay("members", created.member_id):  # MemberJoined
+                print("sinmun: the bus is down; the service will announce the member later")
         finally:
             await storage.close()
     print(f"created {created.role.value} {created.nickname!r} ({created.member_id})")

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from services.boards import board_api, identity
 from services.boards.members import MemberStore
+from services.boards.outbox import BoardsOutbox
 from services.boards.posts import PostStore
 from services.boards.reactions import ReactionStore
 from services.boards.read_cache import PageCache, ViewCounter
@@ -27,6 +28,7 @@ class BoardsService:
     def __init__(self) -> None:
         self.storage: DocumentStorage | None = None
         self.views: ViewCounter | None = None
+        self.outbox: BoardsOutbox | None = None
 
     def add_routes(self, app: web.Application) -> None:
         identity.add_routes(app)
@@ -39,6 +41,8 @@ class BoardsService:
         key = private_key_for(settings, settings.boards_session_private_key.get_secret_value())
         ttl = settings.boards_session_ttl_s
         members = await MemberStore.open(self.storage)
+        self.outbox = outbox = await BoardsOutbox.open(self.storage, infra.bus)
+        outbox.start()  # at once, then every 30 s: what a bus outage or a crash left
         app[identity.IDENTITY] = identity.IdentityDeps(
             members=members,
             throttle=await LoginThrottle.open(
@@ -48,7 +52,7 @@ class BoardsService:
                 settings.boards_login_lock_s,
             ),
             signer=SessionSigner(key, timedelta(seconds=ttl)),
-            bus=infra.bus,
+            outbox=outbox,
             cookie_secure=settings.boards_cookie_secure,
             session_ttl_s=ttl,
         )
@@ -66,12 +70,14 @@ class BoardsService:
             spam=await SpamGuard.open(
                 self.storage, settings.boards_blocklist, settings.boards_trust_days
             ),
-            bus=infra.bus,
+            outbox=outbox,
         )
         if VERIFIER not in app:
             app[VERIFIER] = SessionVerifier(key.public_key())
 
     async def stop(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.stop()
         if self.views is not None:
             await self.views.stop()  # the last counted views are written before closing
         if self.storage is not None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.boards.catalog import Access, BoardConfig, allowed
 from services.boards.identity import parse
 from services.boards.members import MemberStore
+from services.boards.outbox import BoardsOutbox, entry, queued
 from services.boards.posts import PostStore, new_id, now, post_of
 from services.boards.reactions import AlreadyReportedError, AlreadyVotedError, ReactionStore
 from services.boards.read_cache import PageCache, ViewCounter
@@ -19,8 +20,6 @@ from services.boards.spam import SpamGuard
 from services.boards.text import to_html
 from shared.auth import current_session, require_session
 from shared.errors import ServiceError
-from shared.ports.bus import EventBus
-from shared.schemas import Envelope
 from shared.schemas.boards import (
     BoardComment,
     BoardPost,
@@ -93,7 +92,7 @@ class BoardDeps:
     pages: PageCache
     views: ViewCounter
     spam: SpamGuard
-    bus: EventBus
+    outbox: BoardsOutbox
 
 
 BOARDS = web.AppKey("boards_posts", BoardDeps)
@@ -195,11 +194,8 @@ async def create_post(request: web.Request) -> web.Response:
         author_id=session.member_id, author_nick=session.nickname, created_at=created,
         pinned=form.pinned,
     )  # fmt: skip
-    await deps.posts.create(post)
-    deps.pages.invalidate(slug)
-    await deps.bus.publish(
-        BOARDS_EVENTS.name, post.post_id, Envelope.wrap(PostCreated(post=post), "boards")
-    )
+    await deps.posts.create(post, entry(BOARDS_EVENTS, post.post_id, PostCreated(post=post)))
+    await _published(deps, post)
     return json_response(
         {"post": post_body(post)}, status=201,
         headers={"Location": f"/api/boards/{slug}/posts/{post.post_id}"},
@@ -265,29 +261,42 @@ async def edit_post(request: web.Request) -> web.Response:
     body_text = form.body_text or post.body_text
     if not session.is_staff:
         deps.spam.check_text(title, body_text, honeypot=None, trusted=await _trusted(deps, session))
-    changed = await deps.posts.change(post.post_id, lambda d: {
-        "title": title, "body_text": body_text, "post_version": d["post_version"] + 1,
-        "updated_at": now().isoformat(),
-    })  # fmt: skip
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        fields = {"title": title, "body_text": body_text, "post_version": doc["post_version"] + 1,
+                  "updated_at": now().isoformat()}  # fmt: skip
+        return fields | _updated_event(doc, fields)
+
+    changed = await deps.posts.change(post.post_id, edit)
     if changed is None:
         raise ServiceError(404, "not_found", "no such post")
     updated = post_of(changed)
-    await _announce(deps, updated.post_id, PostUpdated(post=updated))
+    await _published(deps, updated)
     return json_response({"post": post_body(updated, counters)})
 
 
+def _updated_event(doc: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The outbox fields announcing the post as `fields` change it (PostUpdated)."""
+    event = PostUpdated(post=post_of({**doc, **fields}))
+    return queued(doc, entry(BOARDS_EVENTS, doc["_id"], event))
+
+
 async def _hide(deps: BoardDeps, post: BoardPost, reason: str) -> None:
-    changed = await deps.posts.change(
-        post.post_id, lambda d: None if d["hidden"] else {"hidden": True, "hidden_reason": reason}
-    )
-    if changed is not None:
+    def hide(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if doc["hidden"]:
+            return None
         event = PostHidden(post_id=post.post_id, board=post.board, reason=reason, hidden_at=now())
-        await _announce(deps, post.post_id, event)
+        return {"hidden": True, "hidden_reason": reason,
+                **queued(doc, entry(BOARDS_EVENTS, post.post_id, event))}  # fmt: skip
+
+    if await deps.posts.change(post.post_id, hide) is not None:
+        await _published(deps, post)
 
 
-async def _announce(deps: BoardDeps, post_id: str, event: PostUpdated | PostHidden) -> None:
-    deps.pages.invalidate(event.post.board if isinstance(event, PostUpdated) else event.board)
-    await deps.bus.publish(BOARDS_EVENTS.name, post_id, Envelope.wrap(event, "boards"))
+async def _published(deps: BoardDeps, post: BoardPost) -> None:
+    """After a post's write: its board's cached pages go, its stored events go out."""
+    deps.pages.invalidate(post.board)
+    await deps.outbox.relay("posts", post.post_id)
 
 
 async def delete_post(request: web.Request) -> web.Response:
@@ -337,13 +346,16 @@ async def restore(request: web.Request) -> web.Response:
     post, _, _ = await _visible_post(request, staff_sees_hidden=True)
     await _staff(request)
     deps = request.app[BOARDS]
-    changed = await deps.posts.change(
-        post.post_id,
+
+    def restore(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not doc["hidden"]:
+            return None
         # Restored is staff's decision: earlier reports no longer count toward hiding it.
-        lambda d: {"hidden": False, "hidden_reason": None, "reports": 0} if d["hidden"] else None,
-    )
-    if changed is not None:
-        await _announce(deps, post.post_id, PostUpdated(post=post_of(changed)))
+        fields = {"hidden": False, "hidden_reason": None, "reports": 0}
+        return fields | _updated_event(doc, fields)
+
+    if await deps.posts.change(post.post_id, restore) is not None:
+        await _published(deps, post)
     return json_response({"post_id": post.post_id, "hidden": False})
 
 
@@ -385,11 +397,11 @@ async def add_comment(request: web.Request) -> web.Response:
         board=post.board, body_text=form.body_text, author_id=session.member_id,
         author_nick=session.nickname, created_at=created,
     )  # fmt: skip
-    await deps.reactions.add(comment)
-    await deps.posts.bump(post.post_id, "comments")
-    await deps.bus.publish(
-        BOARDS_EVENTS.name, post.post_id, Envelope.wrap(CommentAdded(comment=comment), "boards")
+    await deps.reactions.add(
+        comment, entry(BOARDS_EVENTS, post.post_id, CommentAdded(comment=comment))
     )
+    await deps.posts.bump(post.post_id, "comments")
+    await deps.outbox.relay("comments", comment.comment_id)
     body = {**comment.model_dump(mode="json"), "body_html": to_html(comment.body_text)}
     return json_response({"comment": body}, status=201)
 

@@ -18,14 +18,14 @@ from pydantic import (
     field_validator,
 )
 
-from services.boards.member_events import NoSuchMemberError, announce_joined, change_role
+from services.boards.member_events import NoSuchMemberError, change_role
 from services.boards.members import MemberStore, TakenError, email_key, nickname_key
+from services.boards.outbox import BoardsOutbox
 from services.boards.passwords import DUMMY_HASH, hash_password, verify_password, weakness
 from services.boards.spam import refuse
 from services.boards.throttle import LoginThrottle
 from shared.auth import require_session
 from shared.errors import ServiceError, validation_details
-from shared.ports.bus import EventBus
 from shared.schemas.boards import Role
 from shared.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SessionSigner
 from shared.web import json_response
@@ -75,7 +75,7 @@ class IdentityDeps:
     members: MemberStore
     throttle: LoginThrottle
     signer: SessionSigner
-    bus: EventBus
+    outbox: BoardsOutbox
     cookie_secure: bool
     session_ttl_s: int
 
@@ -133,7 +133,7 @@ async def sign_up(request: web.Request) -> web.Response:
             f"that {exc.field} is already registered",
             [{"field": exc.field, "message": "taken", "type": "duplicate"}],
         ) from exc
-    await announce_joined(deps.bus, member)
+    await deps.outbox.relay("members", member.member_id)  # MemberJoined
     return json_response({"member": member.public()}, status=201)
 
 
@@ -151,7 +151,7 @@ async def set_role(request: web.Request) -> web.Response:
     form: RoleChange = await parse(request, RoleChange)
     try:
         member, _ = await change_role(
-            deps.members, deps.bus, member_id, form.role, by=caller.member_id
+            deps.members, deps.outbox, member_id, form.role, by=caller.member_id
         )
     except NoSuchMemberError as exc:
         raise ServiceError(404, "not_found", "no such member") from exc

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.boards.outbox import OUTBOX, PENDING, entry
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError
-from shared.schemas.boards import Role
+from shared.schemas.boards import MemberJoined, Role
+from shared.topics import MEMBERS_EVENTS
 
 ORPHAN_AFTER = timedelta(minutes=2)  # a key whose member never got written (a crash) is freed
 
@@ -44,12 +46,14 @@ class Member:
     password_hash: str
     joined_at: datetime
     version: int = 1
+    outbox: tuple[dict[str, str], ...] = ()  # events not yet published (services.boards.outbox)
 
     def document(self) -> dict[str, Any]:
         return {
             "_id": self.member_id, "email": self.email, "nickname": self.nickname,
             "role": self.role.value, "password_hash": self.password_hash,
             "joined_at": self.joined_at.isoformat(), "version": self.version,
+            OUTBOX: list(self.outbox), PENDING: bool(self.outbox),
         }  # fmt: skip
 
     @classmethod
@@ -57,6 +61,7 @@ class Member:
         return cls(
             doc["_id"], doc["email"], doc["nickname"], Role(doc["role"]), doc["password_hash"],
             datetime.fromisoformat(doc["joined_at"]), int(doc.get("version", 1)),
+            tuple(doc.get(OUTBOX, ())),
         )  # fmt: skip
 
     def public(self) -> dict[str, Any]:
@@ -98,10 +103,16 @@ class MemberStore:
         raise TakenError(field)
 
     async def create(self, email: str, nickname: str, password_hash: str, role: Role) -> Member:
+        """Store a new member, with its MemberJoined event in its outbox."""
         member = Member(
             uuid.uuid4().hex, email.strip(), unicodedata.normalize("NFC", nickname).strip(),
             role, password_hash, datetime.now(UTC),
         )  # fmt: skip
+        joined = MemberJoined(
+            member_id=member.member_id, nickname=member.nickname, role=member.role,
+            joined_at=member.joined_at,
+        )  # fmt: skip
+        member = replace(member, outbox=(entry(MEMBERS_EVENTS, member.member_id, joined),))
         await self._claim(email_key(email), member.member_id, "email")
         try:
             await self._claim(nickname_key(nickname), member.member_id, "nickname")

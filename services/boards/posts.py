@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from services.boards.outbox import queued
 from shared.ports.storage import Collection, DocumentStorage, IndexSpec
 from shared.schemas.boards import BoardPost
 
@@ -35,8 +36,9 @@ class PostStore:
         )
         return cls(posts)
 
-    async def create(self, post: BoardPost) -> None:
-        await self._posts.insert(_document(post))
+    async def create(self, post: BoardPost, *events: dict[str, str]) -> None:
+        """Store a new post, with the events announcing it in its outbox."""
+        await self._posts.insert(_document(post) | queued({}, *events))
 
     async def get(self, post_id: str) -> tuple[BoardPost, dict[str, Any]] | None:
         doc = await self._posts.get(post_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.boards.outbox import queued
 from services.boards.text import to_html
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError, IndexSpec
 from shared.schemas.boards import BoardComment
@@ -38,10 +39,11 @@ class ReactionStore:
             await storage.collection("views"),
         )  # fmt: skip
 
-    async def add(self, comment: BoardComment) -> None:
+    async def add(self, comment: BoardComment, *events: dict[str, str]) -> None:
+        """Store a new comment, with the events announcing it in its outbox."""
         doc = comment.model_dump(mode="json")
         doc["_id"] = doc.pop("comment_id")
-        await self._comments.insert(doc)
+        await self._comments.insert(doc | {"version": 1} | queued({}, *events))
 
     async def get(self, comment_id: str) -> BoardComment | None:
         doc = await self._comments.get(comment_id)
@@ -97,5 +99,5 @@ class ReactionStore:
 
 
 def _comment(doc: dict[str, Any]) -> BoardComment:
-    fields = {k: v for k, v in doc.items() if k != "_id"}
+    fields = {k: v for k, v in doc.items() if k in BoardComment.model_fields}
     return BoardComment.model_validate({**fields, "comment_id": doc["_id"]})
