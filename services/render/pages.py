@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, CachedPage
 from services.render.pagination import Pagination
 from services.render.read_models import plain_lead
 from services.render.share import share_links
+from shared.errors import ServiceError
+from shared.web import json_response
 
 log = structlog.get_logger("sinmun.render")
 
@@ -276,3 +279,26 @@ async def html_not_found(request: web.Request, handler: Handler) -> web.StreamRe
         if request.method not in ("GET", "HEAD"):
             raise
         return await not_found(request)
+
+
+ARTICLE_PATH = re.compile(r"/news/(\d{16})")
+POST_PATH = re.compile(r"/community/([a-z][a-z0-9-]{0,39})/([0-9a-f]{21})")
+
+
+async def page_ready(request: web.Request) -> web.Response:
+    """Whether render already shows a page the reader just created (the forms' script waits
+    on this, not on 404s, before going there)."""
+    deps = request.app[RENDER]
+    path = request.query.get("path", "")
+    if match := ARTICLE_PATH.fullmatch(path):
+        story = await deps.articles.page(match.group(1))
+        ready = story is not None
+    elif match := POST_PATH.fullmatch(path):
+        found = await deps.boards.post(match.group(2))
+        ready = found is not None and found.post.board == match.group(1)
+    else:
+        raise ServiceError(
+            400, "invalid_query", "path must be an article or a board post page",
+            [{"field": "path", "message": "not a page render makes", "type": "value"}],
+        )  # fmt: skip
+    return json_response({"path": path, "ready": ready})

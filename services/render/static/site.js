@@ -110,12 +110,14 @@
 
   function waitFor(url, tries) {
     // Pages come from render's read model, which the event reaches a moment after the API
-    // answered: wait until the new page exists, then go there.
-    return fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (r.ok || tries <= 0) return url;
-      return new Promise(function (resolve) { setTimeout(resolve, 300); })
-        .then(function () { return waitFor(url, tries - 1); });
-    }, function () { return url; });
+    // answered: wait until render shows the new page, then go there.
+    return fetch("/api/render/ready?path=" + encodeURIComponent(url), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        if (body.ready || tries <= 0) return url;
+        return new Promise(function (resolve) { setTimeout(resolve, 250); })
+          .then(function () { return waitFor(url, tries - 1); });
+      }, function () { return url; });
   }
 
   function appendComment(form, comment) {
@@ -152,12 +154,12 @@
       var post = result.body.post;
       var url = "/community/" + post.board + "/" + post.post_id;
       setStatus(form.querySelector(".form-status"), "등록되었습니다. 글로 이동합니다…", "ok");
-      return waitFor(url, 20).then(function (u) { location.assign(u); });
+      return waitFor(url, 40).then(function (u) { location.assign(u); });
     },
     article: function (form, result) {
       var url = "/news/" + result.body.article_id;
       setStatus(form.querySelector(".form-status"), "송고되었습니다. 기사로 이동합니다…", "ok");
-      return waitFor(url, 20).then(function (u) { location.assign(u); });
+      return waitFor(url, 40).then(function (u) { location.assign(u); });
     },
     comment: function (form, result) {
       appendComment(form, result.body.comment);

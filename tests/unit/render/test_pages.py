@@ -8,8 +8,8 @@ from typing import Any
 
 import lxml.html
 
-from services.render.models import RankedArticle
-from shared.schemas import Article, ArticleStatus
+from services.render.models import PostPage, RankedArticle
+from shared.schemas import Article, ArticleStatus, BoardComment, BoardPost
 from shared.schemas.boards import Role
 from shared.sessions import SESSION_COOKIE
 from tests.unit.render.fakes import PUBLIC, ClientFactory, make_site
@@ -312,3 +312,63 @@ async def test_static_assets_are_served_from_the_site(aiohttp_client: ClientFact
     for path in ("/static/site.css", "/static/site.js", "/static/favicon.svg"):
         response = await site.client.get(path)
         assert response.status == 200, path
+
+
+def board_post(post_id: str = "0" * 20 + "a", author: str = "m-글쓴이") -> PostPage:
+    post = BoardPost(
+        post_id=post_id, board="free", title="해맞이 <명소>", body_text="호미곶\n\n둘째",
+        author_id=author, author_nick="글쓴이", created_at=KST,
+    )  # fmt: skip
+    reply = BoardComment(
+        comment_id="c2", post_id=post_id, parent_id="c1", board="free", body_text="답글",
+        author_id="m2", author_nick="둘째", created_at=KST,
+    )  # fmt: skip
+    first = BoardComment(
+        comment_id="c1", post_id=post_id, board="free", body_text="댓글", author_id="m1",
+        author_nick="하나로", created_at=KST,
+    )  # fmt: skip
+    return PostPage(post, (first, reply))
+
+
+async def test_post_page_shows_comments_and_offers_actions_by_who_reads(
+    aiohttp_client: ClientFactory,
+) -> None:
+    site = await make_site(aiohttp_client)
+    found = board_post()
+    site.boards.pages[found.post.post_id] = found
+    path = f"/community/free/{found.post.post_id}"
+    page = doc(await site.html(path))
+    assert text(page.cssselect("main h1")[0]) == "해맞이 <명소>"
+    assert [text(p) for p in page.cssselect(".post-body p")] == ["호미곶", "둘째"]
+    comments = page.cssselect(".comment")
+    assert [c.get("class") for c in comments] == ["comment", "comment reply"]
+    assert not page.cssselect("[data-vote]")
+    assert "로그인" in text(page.cssselect(".post-actions")[0])
+    assert not page.cssselect(".comment-form")
+    reader = doc(await site.html(path, cookies={SESSION_COOKIE: site.token("독자", Role.MEMBER)}))
+    assert reader.cssselect("[data-vote]")
+    assert reader.cssselect('.comment-form textarea[name="body_text"]')
+    author = doc(await site.html(path, cookies={SESSION_COOKIE: site.token("글쓴이", Role.MEMBER)}))
+    assert not author.cssselect("[data-vote]")
+    await site.html("/community/notice/" + found.post.post_id, status=404)
+    board = doc(await site.html("/community/free"))
+    assert text(board.cssselect(".board-table .col-title")[0]) == "해맞이 <명소> [2]"
+
+
+async def test_ready_tells_whether_render_shows_a_new_page(aiohttp_client: ClientFactory) -> None:
+    site = await make_site(aiohttp_client)
+    found = board_post()
+    site.boards.pages[found.post.post_id] = found
+    site.articles.add(seed())
+
+    async def ready(path: str) -> Any:
+        response = await site.client.get("/api/render/ready", params={"path": path})
+        return response.status, (await response.json())
+
+    assert await ready(f"/news/{SEED_ID}") == (200, {"path": f"/news/{SEED_ID}", "ready": True})
+    assert (await ready("/news/1111111111111111"))[1]["ready"] is False
+    assert (await ready(f"/community/free/{found.post.post_id}"))[1]["ready"] is True
+    assert (await ready(f"/community/notice/{found.post.post_id}"))[1]["ready"] is False
+    status, body = await ready("/elsewhere")
+    assert status == 400
+    assert body["error"]["code"] == "invalid_query"
