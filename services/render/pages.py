@@ -28,6 +28,8 @@ TOP_STORIES = 5
 BLOCK_CARDS = 4
 LIST_SIZE = 20
 HOME_BOARD_POSTS = 5
+MAX_REMEMBERED = 50_000
+_sections: dict[str, str] = {}  # article id -> section, for views counted on cache hits
 
 
 def _description(deps: RenderDeps, text: str | None = None) -> str:
@@ -111,15 +113,21 @@ def visitor_id(request: web.Request) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-async def _count_view(request: web.Request, story: ArticlePage) -> None:
+async def _count_view(request: web.Request, article_id: str) -> None:
     """Queued, not published here: a page never waits on the bus."""
     deps = request.app[RENDER]
-    a = story.article
     agent = request.headers.get("User-Agent", "")
+    section = _sections.get(article_id, "")
     try:
-        await deps.record_view(a.article_id, a.section, visitor_id(request), agent)
+        await deps.record_view(article_id, section, visitor_id(request), agent)
     except Exception as exc:  # a view uncounted, never a failed page
         log.warning("view_not_recorded", error=repr(exc))
+
+
+def _remember_section(article_id: str, section: str) -> None:
+    if len(_sections) >= MAX_REMEMBERED:
+        _sections.clear()  # rebuilt as pages render again
+    _sections[article_id] = section
 
 
 def _article_ld(deps: RenderDeps, story: ArticlePage, url: str) -> dict[str, Any]:
@@ -152,17 +160,18 @@ def _lead(story: ArticlePage) -> str:
 
 
 async def article(request: web.Request) -> web.Response:
+    """The article page; a hit of the page cache reads no database at all."""
     deps = request.app[RENDER]
     article_id = request.match_info["article_id"]
-    story = await deps.articles.page(article_id)
-    if story is None:
-        return await not_found(request)
-    if story.retracted:
-        return await gone(request, story)
-    await _count_view(request, story)
 
     async def load() -> CachedPage:
+        story = await deps.articles.page(article_id)
+        if story is None:
+            return await not_found_page(request)
+        if story.retracted:
+            return await gone_page(request, story.article.section)
         a = story.article
+        _remember_section(a.article_id, a.section)
         url = absolute(deps, formatting.article_path(a.article_id))
         section_name = deps.settings.sections.get(a.section, a.section)
         meta = Meta(
@@ -179,10 +188,14 @@ async def article(request: web.Request) -> web.Response:
             current=a.section, last_modified=a.updated_at or a.published_at,
         )  # fmt: skip
 
-    return await cached(request, ("article", article_id), load)
+    response = await cached(request, ("article", article_id), load)
+    if response.status in (200, 304):
+        await _count_view(request, article_id)
+    return response
 
 
-async def gone(request: web.Request, story: ArticlePage) -> web.Response:
+async def gone_page(request: web.Request, section: str) -> CachedPage:
+    """410 with a notice: the article was retracted."""
     deps = request.app[RENDER]
     meta = Meta(
         title=f"삭제된 기사 - {deps.settings.render_site_name}",
@@ -193,14 +206,13 @@ async def gone(request: web.Request, story: ArticlePage) -> web.Response:
         "요청하신 기사는 발행처의 결정으로 삭제되어 더 이상 제공되지 않습니다.",
         "다른 기사를 찾으시려면 검색을 이용해 주세요.",
     ]
-    page = await render(
+    return await render(
         request, "notice.html", meta, status=410, heading="삭제된 기사입니다", lines=lines,
-        current=story.article.section,
+        current=section,
     )  # fmt: skip
-    return respond(request, page, "public, max-age=0, must-revalidate")
 
 
-async def not_found(request: web.Request) -> web.Response:
+async def not_found_page(request: web.Request) -> CachedPage:
     deps = request.app[RENDER]
     meta = Meta(
         title=f"페이지를 찾을 수 없습니다 - {deps.settings.render_site_name}",
@@ -211,11 +223,14 @@ async def not_found(request: web.Request) -> web.Response:
         "주소가 바뀌었거나 잘못 입력되었을 수 있습니다.",
         "홈이나 전체기사에서 찾으시는 소식을 둘러보세요.",
     ]
-    page = await render(
+    return await render(
         request, "notice.html", meta, status=404, heading="페이지를 찾을 수 없습니다",
         lines=lines,
     )  # fmt: skip
-    return respond(request, page, "no-cache")
+
+
+async def not_found(request: web.Request) -> web.Response:
+    return respond(request, await not_found_page(request), "no-cache")
 
 
 ABOUT: dict[str, tuple[str, list[str]]] = {
