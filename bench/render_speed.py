@@ -173,11 +173,13 @@ def run(seconds: float, rounds: int, n: int) -> dict[str, Any]:
             wrk(hello_base + "/", 2)  # warm-up: caches, connection setup, the CPU's clocks
             wrk(base + path, 2)
             runs: dict[str, list[dict[str, float]]] = {
-                "hello": [], "article": [], "304": [], "browser": []
+                "hello": [], "article": [], "healthz": [], "304": [], "browser": []
             }  # fmt: skip
             for _ in range(rounds):
                 runs["hello"].append(wrk(hello_base + "/", seconds))
                 runs["article"].append(wrk(base + path, seconds))
+            # The platform's own /healthz: its middleware and server without a page.
+            runs["healthz"].append(wrk(base + "/healthz", seconds))
             if etag:
                 runs["304"].append(wrk(base + path, seconds, {"If-None-Match": etag}))
             # wrk sends no User-Agent, which render counts as a bot; a browser's view is counted.
@@ -207,7 +209,8 @@ def report(result: dict[str, Any], command: str) -> str:
         f"\n### Render speed, embedded ({time.strftime('%Y-%m-%d')})\n",
         f"Command: `{command}`\n",
         f"wrk -t{THREADS} -c{CONNECTIONS}, {result['seconds']:.0f} s a run, hello and article "
-        f"alternating for {result['rounds']} rounds (medians of the runs); the platform "
+        f"alternating for {result['rounds']} rounds (medians of the runs; the other rows one "
+        "run each, after them); the platform "
         f"(`sinmun up`) and the hello-world handler each in its own process, uvloop, no "
         "access log; the 39 newsroom stories of the corpus and the seed article. "
         "Machine: 2 cores shared by wrk and the server.\n",
@@ -215,6 +218,7 @@ def report(result: dict[str, Any], command: str) -> str:
         "|---|---|---|---|---|---|",
     ]
     names = {"hello": "hello-world aiohttp handler", "article": f"article page `{result['path']}`",
+             "healthz": "the platform's `/healthz` (same process, no page)",
              "304": "article page, `If-None-Match` (304)",
              "browser": "article page with a browser's User-Agent (a view recorded)"}  # fmt: skip
     for kind, m in med.items():
