@@ -23,11 +23,13 @@ from shared.adapters.local_bus import LocalBus
 from shared.adapters.mongo_store import MongoStorage
 from shared.adapters.sqlite_store import SqliteStorage
 from shared.auth import VERIFIER
+from shared.metrics import LagMonitor
 from shared.ports.bus import EventBus
 from shared.ports.storage import DocumentStorage
 from shared.service import INFRA, Infrastructure, Service
 from shared.sessions import session_verifier, sessions_configured
 from shared.settings import Mode, SinmunSettings
+from shared.telemetry import TracedBus, tracing_middleware
 from shared.topics import ALL_TOPICS
 from shared.web import PROBES, base_application
 
@@ -63,7 +65,7 @@ async def open_storage(settings: SinmunSettings, service: str) -> DocumentStorag
 
 @asynccontextmanager
 async def open_infrastructure(settings: SinmunSettings) -> AsyncIterator[Infrastructure]:
-    bus = make_bus(settings)
+    bus = TracedBus(make_bus(settings))  # spans around publishing and consuming
     await bus.start()
     try:
         await bus.ensure_topics(list(ALL_TOPICS))
@@ -100,6 +102,7 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
         raise ValueError(f"unknown services: {', '.join(unknown)}")
     services = [SERVICES[name]() for name in names]
     app = base_application(names)
+    app.middlewares.append(tracing_middleware)
     for service in services:
         service.add_routes(app)
 
@@ -107,6 +110,7 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
         async with open_infrastructure(settings) as infra:
             app[PROBES]["bus"] = infra.bus.ping
             app[INFRA] = infra
+            lag = LagMonitor(infra.bus, settings.metrics_lag_interval_s)
             started: list[Service] = []
             try:
                 for service in services:
@@ -115,8 +119,10 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
                 if VERIFIER not in app and sessions_configured(settings):
                     # Not boards: member sessions verified with boards' public key alone.
                     app[VERIFIER] = session_verifier(settings)
+                lag.start()
                 yield
             finally:
+                await lag.stop()
                 # Consumers stop before the stores they write to close.
                 for subscription in reversed(infra.subscriptions):
                     await subscription.stop()

@@ -16,6 +16,7 @@ from services.ingest.tokens import TokenRole
 from shared.logs import configure_logging
 from shared.schemas.boards import Role
 from shared.settings import Mode, SinmunSettings
+from shared.telemetry import configure_tracing, shutdown_tracing
 
 SERVICE_NAMES = ("ingest", "search", "boards", "render")
 
@@ -103,6 +104,8 @@ def run_server(settings: SinmunSettings, names: list[str]) -> None:
     from services.bootstrap import create_app
 
     configure_logging(settings.log_level, settings.log_format)
+    configure_tracing(settings.trace_exporter, service_name="sinmun-" + "-".join(names),
+                      otlp_endpoint=settings.trace_otlp_endpoint)  # fmt: skip
     log = structlog.get_logger("sinmun")
     app = create_app(settings, names)
     url = f"http://{settings.host}:{settings.port}"
@@ -121,6 +124,7 @@ def run_server(settings: SinmunSettings, names: list[str]) -> None:
     except OSError as exc:
         print(f"sinmun: cannot serve on {url}: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(1)
+    shutdown_tracing()  # flush the spans still queued
     log.info("stopped")
 
 

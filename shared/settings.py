@@ -80,6 +80,20 @@ class SinmunSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_format: str = Field(default="console", description="console or json")
+    trace_exporter: str = Field(
+        default="none",
+        pattern="^(none|console|otlp)$",
+        description="OpenTelemetry spans: none (only pass trace context along), console "
+        "(stderr) or otlp (OTLP over HTTP)",
+    )
+    trace_otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces "
+        "(empty: the exporter's OTEL_EXPORTER_OTLP_* defaults)",
+    )
+    metrics_lag_interval_s: float = Field(
+        default=5.0, gt=0, description="how often consumer lag is measured for /metrics"
+    )
     consumer_max_attempts: int = Field(
         default=5,
         ge=1,

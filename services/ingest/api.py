@@ -16,6 +16,7 @@ from shared.auth import VERIFIER, current_session
 from shared.errors import ServiceError
 from shared.schemas import ArticleStatus, TraceContext
 from shared.schemas.articles import MAX_BODY_BYTES
+from shared.telemetry import current_traceparent
 from shared.web import json_response
 
 MAX_REQUEST_BYTES = MAX_BODY_BYTES + 256 * 1024  # the body plus room for the other fields
@@ -50,8 +51,10 @@ async def authenticate(request: web.Request, deps: IngestDeps) -> Principal:
 
 
 def _trace(request: web.Request) -> TraceContext | None:
+    """The request's span when tracing is on (its events continue it), else its header."""
     try:
-        return TraceContext(traceparent=request.headers.get("traceparent", ""))
+        traceparent = current_traceparent() or request.headers.get("traceparent", "")
+        return TraceContext(traceparent=traceparent)
     except ValueError:
         return None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -25,12 +26,14 @@ from services.render.most_viewed import MostViewed, ViewCounter, ViewPublisher
 from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, PageCache, Revisions
 from services.render.read_models import ArticleReadModel, BoardReadModel
 from services.render.settings import RenderSettings
+from shared.metrics import PUBLISH_TO_PAGE, observe_freshness
 from shared.ports.bus import EventBus, PoisonRecordError, Record, Subscription
 from shared.ports.storage import DocumentStorage
 from shared.schemas import (
     ArticlePublished,
     ArticleRetracted,
     CommentAdded,
+    Envelope,
     PostCreated,
     PostHidden,
     PostUpdated,
@@ -48,8 +51,12 @@ VIEWS_GROUP = "render-views"
 
 
 def _decode(record: Record) -> object:
+    return _envelope(record).payload
+
+
+def _envelope(record: Record) -> Envelope[Any]:
     try:
-        return decode_envelope(record.value).payload
+        return decode_envelope(record.value)
     except (UnknownEventError, ValueError) as exc:
         raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
 
@@ -62,7 +69,8 @@ class ArticleProjection:
         self._revisions = revisions
 
     async def on_published(self, record: Record) -> None:
-        event = _decode(record)
+        envelope = _envelope(record)
+        event = envelope.payload
         if isinstance(event, ArticlePublished):
             changed = await self._articles.apply(event.article, retracted=False)
         elif isinstance(event, ArticleRetracted):
@@ -71,6 +79,7 @@ class ArticleProjection:
             return
         if changed:
             await self._revisions.touch(ARTICLES)
+            observe_freshness(PUBLISH_TO_PAGE, envelope.occurred_at)
 
 
 class BoardProjection:

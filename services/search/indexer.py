@@ -10,6 +10,7 @@ import structlog
 
 from services.search.analysis import Analyzer
 from services.search.documents import index_document
+from shared.metrics import PUBLISH_TO_INDEX, observe_freshness
 from shared.ports.bus import PoisonRecordError, Record
 from shared.ports.search import IndexDocument, SearchIndex
 from shared.schemas import ArticlePublished, ArticleRetracted, UnknownEventError, decode_envelope
@@ -34,6 +35,8 @@ class ArticleIndexer:
         if isinstance(event, ArticlePublished):
             doc = index_document(event.article, self._analyzer)
             applied = await self._upsert(doc)
+            if applied and self._generation is None:  # live, not a rebuild
+                observe_freshness(PUBLISH_TO_INDEX, envelope.occurred_at)
         elif isinstance(event, ArticleRetracted):
             applied = await self._retract(event.article.article_id, event.article.version)
         else:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import structlog
 from prometheus_client import Counter
 
+from shared.metrics import count_dead_letter
 from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, PoisonRecordError, Record
 from shared.topics import dead_letter_topic
 
@@ -23,6 +24,12 @@ RECORDS_HANDLED = Counter(
 )
 
 SendRaw = Callable[[str, str | None, bytes, Mapping[str, bytes]], Awaitable[None]]
+
+
+def trace_id(record: Record) -> str | None:
+    """The trace id of the record's `traceparent` header (for log lines), if it has one."""
+    parts = (record.header("traceparent") or "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
 def dead_letter_headers(
@@ -68,6 +75,7 @@ async def deliver(
                 RECORDS_HANDLED.labels(record.topic, group, "retried").inc()
                 log.warning(
                     "handler_failed",
+                    trace_id=trace_id(record),
                     topic=record.topic,
                     partition=record.partition,
                     offset=record.offset,
@@ -148,8 +156,10 @@ async def dead_letter(
     )
     await send(dead_letter_topic(record.topic), record.key, record.value, headers)
     RECORDS_HANDLED.labels(record.topic, group, "dead_lettered").inc()
+    count_dead_letter(record.topic, group, reason)
     log.error(
         "record_dead_lettered",
+        trace_id=trace_id(record),
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,

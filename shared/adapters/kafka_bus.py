@@ -227,6 +227,13 @@ class KafkaBus:
         if member in self._members:
             self._members.remove(member)
 
+    async def consumer_lag(self) -> dict[tuple[str, str, int], int]:
+        """Per (group, topic, partition) a member here owns: end offset minus committed."""
+        lag: dict[tuple[str, str, int], int] = {}
+        for member in list(self._members):
+            lag.update(await member.lag())
+        return lag
+
     async def ping(self) -> bool:
         try:
             await asyncio.wait_for(self._admin_client().describe_cluster(), timeout=5)
@@ -349,6 +356,23 @@ class KafkaSubscription:
         except (CommitFailedError, KafkaError) as exc:
             # The partition moved on; its new owner resumes at the last commit (at-least-once).
             log.warning("commit_failed", topic=self.topic, group=self.group, error=repr(exc))
+
+    async def lag(self) -> dict[tuple[str, str, int], int]:
+        """Per owned partition: the high watermark of the last fetch minus the group's committed
+        offset, as `kafka-consumer-groups.sh` and KEDA count it (records fetched but still in
+        hand count as lag)."""
+        lag: dict[tuple[str, str, int], int] = {}
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue  # nothing fetched yet: unknown, not zero
+            try:
+                committed = await asyncio.wait_for(self._consumer.committed(tp), timeout=2.0)
+            except (KafkaError, TimeoutError):
+                continue  # revoked meanwhile, or the coordinator is moving
+            # Nothing committed yet: the group starts from the earliest record (offset 0).
+            lag[(self.group, self.topic, tp.partition)] = max(0, highwater - (committed or 0))
+        return lag
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -252,6 +252,25 @@ class LocalBus:
         )
         return {int(p): int(n) for p, n in rows}
 
+    async def consumer_lag(self) -> dict[tuple[str, str, int], int]:
+        """Per (group, topic, partition) with members here: end offset minus committed."""
+        subscribed = [key for key, members in self._groups.items() if members]
+
+        def query(conn: sqlite3.Connection) -> list[Any]:
+            return [
+                (group, *row)
+                for group, topic in subscribed
+                for row in conn.execute(
+                    "SELECT p.topic, p.partition, p.next_offset - COALESCE(g.next_offset, 0) "
+                    "FROM partitions p LEFT JOIN group_offsets g ON g.grp = ? "
+                    "AND g.topic = p.topic AND g.partition = p.partition WHERE p.topic = ?",
+                    (group, topic),
+                ).fetchall()
+            ]
+
+        rows = await self._db.read(query) if subscribed else []
+        return {(g, t, int(p)): int(lag) for g, t, p, lag in rows}
+
     async def ping(self) -> bool:
         return await self._db.ping()
 
