@@ -283,17 +283,37 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NOT_HTML = ("/api/", "/healthz", "/readyz", "/metrics", "/static/")
 
 
+SERVER_ERROR = """<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>잠시 후 다시 시도해 주세요</title><link rel="stylesheet" href="/static/site.css"></head>
+<body><main id="main" class="wrap"><section class="notice-page"><p class="notice-code">500</p>
+<h1>잠시 후 다시 시도해 주세요</h1><p>페이지를 만드는 중에 문제가 생겼습니다.</p>
+<ul class="notice-links"><li><a href="/">홈으로</a></li></ul></section></main></body></html>
+"""
+
+
 @web.middleware
 async def html_not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown site addresses get the 404 page with the site's chrome; APIs keep JSON errors."""
+    """Unknown site addresses get the 404 page with the site's chrome, a failing page a plain
+    500 page (it needs no database); APIs keep their JSON errors."""
+    if request.path.startswith(NOT_HTML) or request.method not in ("GET", "HEAD"):
+        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPNotFound:
-        if request.path.startswith(NOT_HTML) or RENDER not in request.app:
-            raise
-        if request.method not in ("GET", "HEAD"):
+        if RENDER not in request.app:
             raise
         return await not_found(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("page_failed", path=request.path)
+        return web.Response(
+            text=SERVER_ERROR,
+            status=500,
+            content_type="text/html",
+            headers={"Cache-Control": "no-store"},
+        )
 
 
 ARTICLE_PATH = re.compile(r"/news/(\d{16})")

@@ -372,3 +372,19 @@ async def test_ready_tells_whether_render_shows_a_new_page(aiohttp_client: Clien
     status, body = await ready("/elsewhere")
     assert status == 400
     assert body["error"]["code"] == "invalid_query"
+
+
+async def test_a_failing_page_is_a_plain_500_page_and_apis_keep_json(
+    aiohttp_client: ClientFactory,
+) -> None:
+    site = await make_site(aiohttp_client)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("the read model is unreachable")
+
+    site.articles.latest = broken  # type: ignore[method-assign]
+    page = doc(await site.html("/news", status=500))
+    assert text(page.cssselect("h1")[0]) == "잠시 후 다시 시도해 주세요"
+    assert page.get("lang") == "ko"
+    ready = await site.client.get("/api/render/ready", params={"path": "/x"})
+    assert ready.content_type == "application/json"
