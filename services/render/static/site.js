@@ -38,6 +38,9 @@
     rate_limited: "너무 자주 쓰고 있습니다. 잠시 후 다시 시도해 주세요.",
     duplicate_post: "같은 글을 방금 올렸습니다.",
     spam: "스팸으로 보이는 내용은 올릴 수 없습니다.",
+    spam_detected: "스팸으로 보이는 내용은 올릴 수 없습니다.",
+    blocked_content: "올릴 수 없는 낱말이나 링크가 들어 있습니다.",
+    locked: "댓글이 달린 글은 고칠 수 없습니다.",
     invalid_request: "입력한 내용을 확인해 주세요.",
     invalid_submission: "입력한 내용을 확인해 주세요."
   };
