@@ -28,7 +28,8 @@ class SearchError(Exception):
 
     @property
     def unavailable(self) -> bool:
-        return self.status is None or self.status >= 500
+        """Not the reader's fault: unreachable, failing, or no search API at that address."""
+        return self.status is None or self.status >= 500 or self.status in (404, 405)
 
 
 @dataclass(frozen=True)
