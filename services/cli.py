@@ -11,7 +11,7 @@ import structlog
 import uvloop
 from aiohttp import web
 
-from services import topics_cli
+from services import operator_cli, topics_cli
 from services.ingest.tokens import TokenRole
 from shared.logs import configure_logging
 from shared.schemas.boards import Role
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema_commands.add_parser("export", help="write docs/schemas and docs/asyncapi.yaml")
     export.add_argument("--out", type=Path, default=Path("docs"), help="docs folder (default docs)")
     topics_cli.add_parser(commands)
+    operator_cli.add_parsers(commands)  # dlq, config
     return parser
 
 
@@ -283,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(keys_command())
     if args.command == "topics":
         sys.exit(topics_cli.run(args))
+    if args.command in operator_cli.COMMANDS:
+        sys.exit(operator_cli.run(args))
     if args.command == "up":
         run_server(settings_from(args, Mode.EMBEDDED), list(SERVICE_NAMES))
     elif args.command == "serve":

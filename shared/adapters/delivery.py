@@ -32,6 +32,12 @@ def trace_id(record: Record) -> str | None:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
+def trace_fields(record: Record) -> dict[str, str]:
+    """`trace_id` for a log line, when the record has one."""
+    found = trace_id(record)
+    return {} if found is None else {"trace_id": found}
+
+
 def dead_letter_headers(
     record: Record, *, group: str, reason: str, details: object, attempts: int, first_seen: float
 ) -> dict[str, bytes]:
@@ -75,7 +81,7 @@ async def deliver(
                 RECORDS_HANDLED.labels(record.topic, group, "retried").inc()
                 log.warning(
                     "handler_failed",
-                    trace_id=trace_id(record),
+                    **trace_fields(record),
                     topic=record.topic,
                     partition=record.partition,
                     offset=record.offset,
@@ -159,7 +165,7 @@ async def dead_letter(
     count_dead_letter(record.topic, group, reason)
     log.error(
         "record_dead_lettered",
-        trace_id=trace_id(record),
+        **trace_fields(record),
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,

@@ -141,6 +141,8 @@ class KafkaBus:
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id + "-reader",
             enable_auto_commit=False,
+            # A start before the log's (retention deleted it) reads from the oldest record.
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=LARGE_MESSAGE_BYTES + 64 * 1024,
         )
         await consumer.start()
