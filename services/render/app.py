@@ -41,6 +41,7 @@ def add_page_routes(app: web.Application) -> None:
     r.add_get("/about/{page:[a-z-]+}", pages.about)
     r.add_get("/api/render/ready", pages.page_ready)
     r.add_static("/static", STATIC, append_version=False)
+    app.middlewares.append(pages.page_headers)
     app.middlewares.append(pages.html_not_found)
 
 

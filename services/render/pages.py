@@ -280,7 +280,27 @@ async def about(request: web.Request) -> web.Response:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-NOT_HTML = ("/api/", "/healthz", "/readyz", "/metrics", "/static/")
+NOT_SITE = ("/api/", "/healthz", "/readyz", "/metrics")
+NOT_HTML = (*NOT_SITE, "/static/")
+
+
+PAGE_HEADERS = {
+    # The site's own scripts and styles only; article images may come from partners' hosts.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' https: http: data:; "
+    "script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'self'; "
+    "base-uri 'self'; form-action 'self'; object-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@web.middleware
+async def page_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Security headers on every page and asset of the site (APIs set their own)."""
+    response = await handler(request)
+    if not request.path.startswith(NOT_SITE):
+        response.headers.update(PAGE_HEADERS)
+    return response
 
 
 SERVER_ERROR = """<!doctype html>

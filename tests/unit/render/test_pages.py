@@ -388,3 +388,17 @@ async def test_a_failing_page_is_a_plain_500_page_and_apis_keep_json(
     assert page.get("lang") == "ko"
     ready = await site.client.get("/api/render/ready", params={"path": "/x"})
     assert ready.content_type == "application/json"
+
+
+async def test_pages_forbid_outside_scripts_and_apis_are_left_alone(
+    aiohttp_client: ClientFactory,
+) -> None:
+    site = await make_site(aiohttp_client)
+    for path in ("/", "/static/site.css", "/no/such/page"):
+        response = await site.client.get(path)
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy, path
+        assert "style-src 'self'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    api = await site.client.get("/api/render/ready", params={"path": "/x"})
+    assert "Content-Security-Policy" not in api.headers
