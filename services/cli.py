@@ -212,7 +212,7 @@ async def member_command(args: argparse.Namespace) -> int:
             except TakenError as exc:
                 print(f"sinmun: that {exc.field} is already registered", file=sys.stderr)
                 return 1
-            if not await outbox.relay("members", created.member_id):  # MemberJoined
+            if not await outbox.relay("members", created.member_id, created.document()):
                 print("sinmun: the bus is down; the service will announce the member later")
         finally:
             await storage.close()

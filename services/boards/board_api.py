@@ -194,8 +194,8 @@ async def create_post(request: web.Request) -> web.Response:
         author_id=session.member_id, author_nick=session.nickname, created_at=created,
         pinned=form.pinned,
     )  # fmt: skip
-    await deps.posts.create(post, entry(BOARDS_EVENTS, post.post_id, PostCreated(post=post)))
-    await _published(deps, post)
+    doc = await deps.posts.create(post, entry(BOARDS_EVENTS, post.post_id, PostCreated(post=post)))
+    await _published(deps, post, doc)
     return json_response(
         {"post": post_body(post)}, status=201,
         headers={"Location": f"/api/boards/{slug}/posts/{post.post_id}"},
@@ -271,7 +271,7 @@ async def edit_post(request: web.Request) -> web.Response:
     if changed is None:
         raise ServiceError(404, "not_found", "no such post")
     updated = post_of(changed)
-    await _published(deps, updated)
+    await _published(deps, updated, changed)
     return json_response({"post": post_body(updated, counters)})
 
 
@@ -289,14 +289,15 @@ async def _hide(deps: BoardDeps, post: BoardPost, reason: str) -> None:
         return {"hidden": True, "hidden_reason": reason,
                 **queued(doc, entry(BOARDS_EVENTS, post.post_id, event))}  # fmt: skip
 
-    if await deps.posts.change(post.post_id, hide) is not None:
-        await _published(deps, post)
+    changed = await deps.posts.change(post.post_id, hide)
+    if changed is not None:
+        await _published(deps, post, changed)
 
 
-async def _published(deps: BoardDeps, post: BoardPost) -> None:
-    """After a post's write: its board's cached pages go, its stored events go out."""
+async def _published(deps: BoardDeps, post: BoardPost, doc: dict[str, Any]) -> None:
+    """After a post's write (`doc`): its board's cached pages go, its stored events go out."""
     deps.pages.invalidate(post.board)
-    await deps.outbox.relay("posts", post.post_id)
+    await deps.outbox.relay("posts", post.post_id, doc)
 
 
 async def delete_post(request: web.Request) -> web.Response:
@@ -354,8 +355,9 @@ async def restore(request: web.Request) -> web.Response:
         fields = {"hidden": False, "hidden_reason": None, "reports": 0}
         return fields | _updated_event(doc, fields)
 
-    if await deps.posts.change(post.post_id, restore) is not None:
-        await _published(deps, post)
+    changed = await deps.posts.change(post.post_id, restore)
+    if changed is not None:
+        await _published(deps, post, changed)
     return json_response({"post_id": post.post_id, "hidden": False})
 
 
@@ -397,11 +399,10 @@ async def add_comment(request: web.Request) -> web.Response:
         board=post.board, body_text=form.body_text, author_id=session.member_id,
         author_nick=session.nickname, created_at=created,
     )  # fmt: skip
-    await deps.reactions.add(
-        comment, entry(BOARDS_EVENTS, post.post_id, CommentAdded(comment=comment))
-    )
+    added = CommentAdded(comment=comment)
+    doc = await deps.reactions.add(comment, entry(BOARDS_EVENTS, post.post_id, added))
     await deps.posts.bump(post.post_id, "comments")
-    await deps.outbox.relay("comments", comment.comment_id)
+    await deps.outbox.relay("comments", comment.comment_id, doc)
     body = {**comment.model_dump(mode="json"), "body_html": to_html(comment.body_text)}
     return json_response({"comment": body}, status=201)
 

@@ -133,7 +133,7 @@ async def sign_up(request: web.Request) -> web.Response:
             f"that {exc.field} is already registered",
             [{"field": exc.field, "message": "taken", "type": "duplicate"}],
         ) from exc
-    await deps.outbox.relay("members", member.member_id)  # MemberJoined
+    await deps.outbox.relay("members", member.member_id, member.document())  # MemberJoined
     return json_response({"member": member.public()}, status=201)
 
 

@@ -38,6 +38,6 @@ async def change_role(
         changed = await members.update(member, role=role, outbox=pending)
         if changed is None:
             continue  # another write came first: decide again on the fresh member
-        await outbox.relay("members", member_id)
+        await outbox.relay("members", member_id, changed.document())
         return changed, True
     raise RuntimeError(f"member {member_id} is changing too fast")

@@ -56,14 +56,17 @@ class BoardsOutbox:
     async def open(cls, storage: DocumentStorage, bus: EventBus) -> BoardsOutbox:
         return cls(bus, {name: await storage.collection(name) for name in COLLECTIONS})
 
-    async def relay(self, collection: str, doc_id: str) -> bool:
+    async def relay(
+        self, collection: str, doc_id: str, written: dict[str, Any] | None = None
+    ) -> bool:
         """Publish a document's pending events, then drop them; False if they were left for
-        the sweep (the bus or the store failed: logged, never raised to the writer)."""
+        the sweep (the bus or the store failed: logged, never raised to the writer).
+        `written`: the document as the caller just wrote it (saves reading it back)."""
         key = f"{collection}/{doc_id}"
         lock = self._locks.setdefault(key, asyncio.Lock())  # the sweep and a writer: one at a time
         try:
             async with lock:
-                return await self._relay(self._collections[collection], doc_id)
+                return await self._relay(self._collections[collection], doc_id, written)
         except Exception as exc:
             log.warning("publish_deferred", collection=collection, id=doc_id, error=repr(exc))
             return False
@@ -71,9 +74,11 @@ class BoardsOutbox:
             if not lock.locked():
                 self._locks.pop(key, None)
 
-    async def _relay(self, documents: Collection, doc_id: str) -> bool:
+    async def _relay(
+        self, documents: Collection, doc_id: str, written: dict[str, Any] | None
+    ) -> bool:
         for _ in range(MAX_TRIES):
-            doc = await documents.get(doc_id)
+            doc, written = written or await documents.get(doc_id), None
             if doc is None or not doc.get(OUTBOX):
                 return True
             for pending in doc[OUTBOX]:  # in order: one key, one partition

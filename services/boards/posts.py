@@ -36,9 +36,11 @@ class PostStore:
         )
         return cls(posts)
 
-    async def create(self, post: BoardPost, *events: dict[str, str]) -> None:
-        """Store a new post, with the events announcing it in its outbox."""
-        await self._posts.insert(_document(post) | queued({}, *events))
+    async def create(self, post: BoardPost, *events: dict[str, str]) -> dict[str, Any]:
+        """Store a new post, with the events announcing it in its outbox; the document."""
+        doc = _document(post) | queued({}, *events)
+        await self._posts.insert(doc)
+        return doc
 
     async def get(self, post_id: str) -> tuple[BoardPost, dict[str, Any]] | None:
         doc = await self._posts.get(post_id)

@@ -39,11 +39,13 @@ class ReactionStore:
             await storage.collection("views"),
         )  # fmt: skip
 
-    async def add(self, comment: BoardComment, *events: dict[str, str]) -> None:
-        """Store a new comment, with the events announcing it in its outbox."""
+    async def add(self, comment: BoardComment, *events: dict[str, str]) -> dict[str, Any]:
+        """Store a new comment, with the events announcing it in its outbox; the document."""
         doc = comment.model_dump(mode="json")
         doc["_id"] = doc.pop("comment_id")
-        await self._comments.insert(doc | {"version": 1} | queued({}, *events))
+        doc |= {"version": 1} | queued({}, *events)
+        await self._comments.insert(doc)
+        return doc
 
     async def get(self, comment_id: str) -> BoardComment | None:
         doc = await self._comments.get(comment_id)
