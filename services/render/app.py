@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from services.render import community, feeds, forms, pages, search_page, sitemaps
+from services.render import community, feeds, forms, notices, pages, search_page, sitemaps
 from services.render.deps import RENDER, RenderDeps
 from services.render.projections import RenderData, start_projections
 from services.render.search_client import SearchClient
@@ -37,12 +37,12 @@ def add_page_routes(app: web.Application) -> None:
     r.add_get("/signup", forms.signup)
     r.add_get("/login", forms.login)
     r.add_get("/write", forms.write)
-    r.add_get("/about", pages.about)
-    r.add_get("/about/{page:[a-z-]+}", pages.about)
+    r.add_get("/about", notices.about)
+    r.add_get("/about/{page:[a-z-]+}", notices.about)
     r.add_get("/api/render/ready", pages.page_ready)
     r.add_static("/static", STATIC, append_version=False)
-    app.middlewares.append(pages.page_headers)
-    app.middlewares.append(pages.html_not_found)
+    app.middlewares.append(notices.page_headers)
+    app.middlewares.append(notices.html_not_found)
 
 
 class RenderService:

@@ -11,8 +11,8 @@ from aiohttp import web
 from services.render import formatting
 from services.render.chrome import Meta, absolute, cached, fresh, page_number, render
 from services.render.deps import RENDER
+from services.render.notices import not_found
 from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, CachedPage
-from services.render.pages import not_found
 from services.render.pagination import Pagination
 
 PAGE_SIZE = 20
