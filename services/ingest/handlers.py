@@ -17,10 +17,18 @@ from pydantic import SecretStr
 from services.ingest.submissions import Ingestor, Submission, parse_submission
 from shared.errors import ServiceError
 from shared.ports.bus import PoisonRecordError, Record
-from shared.schemas import ArticleSubmission
+from shared.schemas import ArticleSubmission, TraceContext
 from shared.signatures import SIGNATURE_HEADER, verify
 
 MAX_RECORD_BYTES = 1_500_000
+
+
+def partner_trace(record: Record) -> TraceContext | None:
+    """The producer's trace (its `traceparent` header), continued by the published event."""
+    try:
+        return TraceContext(traceparent=record.header("traceparent") or "")
+    except ValueError:  # absent or malformed: the story is taken in without a trace
+        return None
 
 
 class SubmissionConsumer:
@@ -35,7 +43,7 @@ class SubmissionConsumer:
         accepted: list[tuple[int, Submission]] = []
         for index, record in enumerate(records):
             try:
-                accepted.append((index, (self._check(record), None)))
+                accepted.append((index, (self._check(record), partner_trace(record))))
             except PoisonRecordError as exc:
                 outcomes[index] = exc
         results = await self._ingestor.submit_many([s for _, s in accepted])

@@ -4,6 +4,7 @@ ingest, search and render; /metrics with freshness, consumer lag and dead-letter
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,19 +18,22 @@ from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.bootstrap import create_app
+from services.ingest.settings import IngestSettings
 from services.ingest.tokens import TokenRole, TokenStore
 from services.render.settings import RenderSettings
 from shared.service import INFRA
 from shared.settings import Mode
+from shared.signatures import SIGNATURE_HEADER, sign
 from shared.telemetry import configure_tracing, shutdown_tracing
 from tests.integration.render.test_site import seed_article
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
 SERVICES = ["ingest", "search", "boards", "render"]
 CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
+PARTNER, PARTNER_SECRET = "yonhap", "partner-secret-for-tests"
 
 
-class PlatformSettings(RenderSettings):
+class PlatformSettings(IngestSettings, RenderSettings):
     """Every service's settings in one value (boards' defaults suffice embedded)."""
 
 
@@ -51,6 +55,7 @@ async def platform(
         consumer_retry_backoff_s=0.01,
         consumer_max_attempts=2,
         metrics_lag_interval_s=0.05,
+        ingest_partner_secrets={PARTNER: PARTNER_SECRET},
     )
     app = create_app(settings, SERVICES)
     client = await aiohttp_client(app)
@@ -152,6 +157,29 @@ async def test_a_request_without_traceparent_starts_the_trace(
     assert request.parent is None and request.context is not None
     for span in consumer_spans(finished_spans).values():
         assert span.context is not None and span.context.trace_id == request.context.trace_id
+
+
+async def test_a_partner_records_trace_continues_through_ingest_to_search_and_render(
+    spans: InMemorySpanExporter,
+    platform: tuple[TestClient, str],  # type: ignore[type-arg]
+) -> None:
+    client, _ = platform
+    story = {**seed_article(), "source": PARTNER, "guid": "gb-1"}
+    value = json.dumps(story, ensure_ascii=False).encode()
+    headers = {
+        SIGNATURE_HEADER: sign(PARTNER_SECRET, value).encode(),
+        "traceparent": f"00-{CALLER_TRACE}-b7ad6b7169203331-01".encode(),
+    }
+    await client.app[INFRA].bus.send("articles.submitted", f"{PARTNER}:gb-1", value, headers)
+    finished_spans = await finished(spans, 2)
+
+    taken_in = one(finished_spans, "process articles.submitted", SpanKind.CONSUMER)
+    published = one(finished_spans, "publish articles.published", SpanKind.PRODUCER)
+    assert taken_in.attributes is not None
+    assert taken_in.attributes["messaging.consumer.group.name"] == "ingest"
+    for span in (taken_in, published, *consumer_spans(finished_spans).values()):
+        assert span.context is not None
+        assert format(span.context.trace_id, "032x") == CALLER_TRACE
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
