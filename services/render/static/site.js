@@ -211,7 +211,7 @@
     var button = form.querySelector('[type="submit"]');
     if (button) button.disabled = true;
     setStatus(status, "보내는 중…", "");
-    api("POST", form.dataset.endpoint, body).then(function (result) {
+    api("POST", form.getAttribute("action"), body).then(function (result) {
       if (result.status >= 200 && result.status < 300) {
         return AFTER[form.dataset.after](form, result, body);
       }

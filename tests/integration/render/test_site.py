@@ -240,7 +240,7 @@ async def test_a_member_posts_and_comments_and_the_pages_show_it(site: Site) -> 
     csrf = await site.member("reader@example.kr", "영일만사람")
     headers = {"X-CSRF-Token": csrf}
     write = await site.page("/community/free/write")
-    assert write.cssselect('main form[data-endpoint="/api/boards/free/posts"]')
+    assert write.cssselect('main form[action="/api/boards/free/posts"]')
     created = await site.client.post(
         "/api/boards/free/posts",
         json={"title": "해맞이 명소 추천", "body_text": "호미곶\n\n둘째 문단"},
@@ -275,7 +275,7 @@ async def test_a_member_posts_and_comments_and_the_pages_show_it(site: Site) -> 
 async def test_a_reporter_writes_an_article_with_the_session_the_form_uses(site: Site) -> None:
     csrf = await site.member("kang@example.kr", "강동진", Role.REPORTER)
     form = await site.page("/write")
-    assert form.cssselect('main form[data-endpoint="/api/articles"]')
+    assert form.cssselect('main form[action="/api/articles"]')
     assert "기사쓰기" in text(form.cssselect("nav.member-menu")[0])
     assert site.client.session.cookie_jar.filter_cookies(site.client.make_url("/"))[CSRF_COOKIE]
     body = {"guid": "web-1", "headline": "영일대 야간 개장", "section": "pohang",

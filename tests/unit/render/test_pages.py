@@ -262,7 +262,7 @@ async def test_the_header_knows_the_member_and_shows_the_write_link_to_reporters
     write = doc(await site.html("/write", cookies={SESSION_COOKIE: member}))
     assert not write.cssselect("main form")
     write = doc(await site.html("/write", cookies={SESSION_COOKIE: reporter}))
-    assert write.cssselect('form[data-endpoint="/api/articles"]')
+    assert write.cssselect('form[action="/api/articles"]')
     anonymous = await site.client.get("/")
     assert "회원가입 로그인 전체기사보기" in text(doc(await anonymous.text()).cssselect("nav")[0])
 
