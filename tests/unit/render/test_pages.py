@@ -202,6 +202,8 @@ async def test_lists_paginate_and_sections_filter(aiohttp_client: ClientFactory)
     assert [text(a) for a in third.cssselect(".card-title a")][-1] == "기사 제목 01"
     assert len(third.cssselect(".article-list .card")) == 5
     section = doc(await site.html("/news/daegu"))
+    feeds = [link.get("href") for link in section.cssselect('link[rel="alternate"]')]
+    assert feeds == ["/rss.xml", "/atom.xml", "/news/daegu/rss.xml"]
     assert text(section.cssselect("nav.breadcrumb")[0]) == "뉴스 > 대구"
     assert {text(a) for a in section.cssselect(".card .section-tag")} == {"대구"}
     assert len(section.cssselect(".article-list .card")) == 15
