@@ -41,10 +41,9 @@ async def board_list(request: web.Request) -> web.Response:
             description=f"{deps.settings.render_site_name} 커뮤니티 {name}",
             canonical=absolute(deps, pagination.href(page)),
         )
-        pinned = sum(1 for p in posts if p.pinned)
         return await render(
             request, "board_list.html", meta, board=slug, board_name=name, posts=posts,
-            total=total, pagination=pagination, pinned_count=pinned, current="community",
+            total=total, pagination=pagination, current="community",
         )  # fmt: skip
 
     return await cached(request, ("board", slug, page), load, (ARTICLES, BOARDS, MOST_VIEWED))

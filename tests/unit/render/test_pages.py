@@ -404,3 +404,28 @@ async def test_pages_forbid_outside_scripts_and_apis_are_left_alone(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     api = await site.client.get("/api/render/ready", params={"path": "/x"})
     assert "Content-Security-Policy" not in api.headers
+
+
+async def test_board_rows_are_numbered_without_gaps_across_pages(
+    aiohttp_client: ClientFactory,
+) -> None:
+    site = await make_site(aiohttp_client)
+    for n in range(25):
+        post_id = f"{n:021x}"
+        found = board_post(post_id)
+        pinned = found.post.model_copy(
+            update={"pinned": n == 0, "created_at": KST + timedelta(minutes=n), "title": f"글 {n}"}
+        )
+        site.boards.pages[post_id] = PostPage(pinned, ())
+    first = doc(await site.html("/community/free"))
+    numbers = [text(td) for td in first.cssselect(".board-table td.col-no")]
+    assert numbers[:3] == ["공지", "24", "23"]
+    assert numbers[-1] == "6"
+    second = doc(await site.html("/community/free?page=2"))
+    assert [text(td) for td in second.cssselect(".board-table td.col-no")] == [
+        "5",
+        "4",
+        "3",
+        "2",
+        "1",
+    ]
