@@ -131,7 +131,9 @@ async def cached(
     page = await request.app[RENDER].cache.get((*key, viewer_key(who)), load, depends)
     # A member's page shows their nickname: browsers may keep it, shared caches may not.
     control = "private, no-cache" if who else "public, max-age=0, must-revalidate"
-    return respond(request, page, control)
+    response = respond(request, page, control)
+    response.headers["Vary"] = "Cookie"  # the header's member menu depends on the session
+    return response
 
 
 async def fresh(request: web.Request, page: CachedPage) -> web.Response:

@@ -256,6 +256,7 @@ async def test_the_header_knows_the_member_and_shows_the_write_link_to_reporters
     member = site.token("독자", Role.MEMBER)
     as_reporter = await site.client.get("/", cookies={SESSION_COOKIE: reporter})
     assert as_reporter.headers["Cache-Control"].startswith("private")
+    assert as_reporter.headers["Vary"] == "Cookie"
     menu = text(doc(await as_reporter.text()).cssselect("nav.member-menu")[0])
     assert menu == "강동진님 로그아웃 기사쓰기 전체기사보기"
     as_member = await site.client.get("/", cookies={SESSION_COOKIE: member})
