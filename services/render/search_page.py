@@ -17,18 +17,20 @@ log = structlog.get_logger("sinmun.render")
 PAGE_SIZE = 10
 MAX_PAGES = 100  # the search API pages no deeper
 SUGGESTIONS_ON_EMPTY = 5
-FIELD_NAMES = {"q": "검색어", "section": "섹션", "from": "시작일", "to": "종료일", "page": "페이지"}
+FIELD_MESSAGES = {
+    "q": "검색할 낱말을 입력해 주세요. (200자 이내)",
+    "from": "기간을 확인해 주세요: 시작일은 종료일보다 늦을 수 없습니다.",
+    "to": "기간을 확인해 주세요: 시작일은 종료일보다 늦을 수 없습니다.",
+    "section": "섹션을 확인해 주세요.",
+    "sort": "정렬 방식을 확인해 주세요.",
+    "page": "페이지 번호를 확인해 주세요. (100쪽까지)",
+}
 
 
 def _message(error: SearchError) -> str:
     if error.unavailable:
         return "지금은 검색을 할 수 없습니다. 잠시 후 다시 시도해 주세요."
-    if error.field == "q":
-        return "검색할 낱말을 입력해 주세요. (200자 이내)"
-    if error.field in ("from", "to"):
-        return "기간을 확인해 주세요: 시작일은 종료일보다 늦을 수 없습니다."
-    name = FIELD_NAMES.get(error.field or "", "검색 조건")
-    return f"{name}을(를) 확인해 주세요."
+    return FIELD_MESSAGES.get(error.field or "", "검색 조건을 확인해 주세요.")
 
 
 async def search(request: web.Request) -> web.Response:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import lxml.html
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from services.render.search_client import SearchClient, SearchError
 from shared.web import json_error, json_response
+from tests.unit.render.fakes import ClientFactory, make_site
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -76,3 +78,19 @@ async def test_a_refused_query_names_its_field_and_a_missing_api_is_unavailable(
         assert down.value.unavailable
     finally:
         await client.close()
+
+
+async def test_the_search_page_renders_the_apis_hits_and_names_a_bad_field(
+    base: str, aiohttp_client: ClientFactory
+) -> None:
+    site = await make_site(aiohttp_client, search_url=base)
+    page = lxml.html.fromstring(await site.html("/search?q=포항&section=pohang"))
+    snippet = page.cssselect(".snippet")[0]
+    assert lxml.html.tostring(snippet, encoding="unicode", with_tail=False) == (
+        '<p class="snippet"><mark>포항</mark>시는 &amp; 추진</p>'
+    )
+    assert page.cssselect(".result-title a")[0].text == "포항시 &lt;본격&gt;"
+    assert page.cssselect(".facets a")[0].get("aria-current") == "true"
+    refused = lxml.html.fromstring(await site.html("/search?q=포항&from=bad", status=400))
+    alert = " ".join(refused.cssselect('[role="alert"]')[0].text_content().split())
+    assert alert == "기간을 확인해 주세요: 시작일은 종료일보다 늦을 수 없습니다."
