@@ -13,10 +13,11 @@ from aiohttp import web
 from services.render.deps import RENDER, RenderDeps
 from services.render.models import ArticleCard, RankedArticle
 from services.render.page_cache import ARTICLES, MOST_VIEWED, CachedPage, respond
+from services.render.templating import asset_version
 from shared.auth import VERIFIER
 from shared.sessions import SESSION_COOKIE, Session
 
-ASSET_VERSION = "1"
+ASSET_VERSION = asset_version()
 SIDEBAR_LATEST = 15
 SIDEBAR_RANKED = 10
 FOOTER_LINKS = (

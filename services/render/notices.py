@@ -121,6 +121,12 @@ async def page_headers(request: web.Request, handler: Handler) -> web.StreamResp
     response = await handler(request)
     if not request.path.startswith(NOT_SITE):
         response.headers.update(PAGE_HEADERS)
+    if request.path.startswith("/static/") and response.status == 200:
+        # Pages link the CSS and script with ?v=<their hash>: such a URL never changes.
+        versioned = "v" in request.query
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
+        )
     return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,15 @@ from services.render import formatting
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+
+
+def asset_version() -> str:
+    """A hash of the site's CSS and script: their URLs change when they do, so browsers may
+    keep them for a year."""
+    digest = hashlib.blake2b(digest_size=6)
+    for name in ("site.css", "site.js"):
+        digest.update((STATIC / name).read_bytes())
+    return digest.hexdigest()
 
 
 def json_ld(value: Any) -> Markup:

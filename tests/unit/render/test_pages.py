@@ -315,6 +315,10 @@ async def test_static_assets_are_served_from_the_site(aiohttp_client: ClientFact
     for path in ("/static/site.css", "/static/site.js", "/static/favicon.svg"):
         response = await site.client.get(path)
         assert response.status == 200, path
+    css = page.cssselect("link[rel=stylesheet]")[0].get("href")
+    assert css.startswith("/static/site.css?v=")
+    versioned = await site.client.get(css)
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def board_post(post_id: str = "0" * 20 + "a", author: str = "m-글쓴이") -> PostPage:
