@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+import orjson
 
 from shared.schemas import Article, ArticleStatus, ArticleSubmission
 
@@ -26,8 +27,10 @@ def article_id_for(source: str, guid: str) -> str:
 def fingerprint(submission: ArticleSubmission) -> str:
     """What makes two submissions "identical": every editorial field, in canonical JSON."""
     content = submission.model_dump(mode="json", exclude={"updated_at"})
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # Sorted keys, no spaces, UTF-8: byte for byte what json.dumps(sort_keys=True,
+    # separators=(",", ":"), ensure_ascii=False) wrote before, so stored fingerprints hold.
+    canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 class Outcome(StrEnum):
@@ -80,8 +83,15 @@ def _article(
     first_published = (
         previous.published_at if previous is not None else (submission.published_at or now)
     )
-    return Article(
-        **submission.model_dump(exclude={"status", "published_at", "updated_at"}),
+    # The submission was validated and cleaned: its fields are built into the article as they
+    # are (nested images stay the validated models), without validating them a second time.
+    fields = {
+        name: getattr(submission, name)
+        for name in ArticleSubmission.model_fields
+        if name not in {"status", "published_at", "updated_at"}
+    }
+    return Article.model_construct(
+        **fields,
         article_id=article_id_for(submission.source, submission.guid),
         version=version,
         status=ArticleStatus.PUBLISHED,

@@ -9,9 +9,9 @@ publish batch); the bus commits the offsets after it returned.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
+import orjson
 from pydantic import SecretStr
 
 from services.ingest.submissions import Ingestor, Submission, parse_submission
@@ -61,8 +61,8 @@ class SubmissionConsumer:
                 "too_large", {"bytes": len(record.value), "limit": MAX_RECORD_BYTES}
             )
         try:
-            document = json.loads(record.value)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            document = orjson.loads(record.value)
+        except orjson.JSONDecodeError as exc:  # also for bytes that are not UTF-8
             raise PoisonRecordError("malformed_json", {"message": str(exc)}) from exc
         if not isinstance(document, dict):
             raise PoisonRecordError(

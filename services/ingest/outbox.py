@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 from collections import OrderedDict
 from collections.abc import Sequence
 
+import orjson
 import structlog
 
 from services.ingest.store import ArticleStore, Story
@@ -39,7 +39,10 @@ class OutboxRelay:
         self._queued: dict[str, Story] = {}  # waiting for the next batch, by article id
         self._waiters: dict[str, asyncio.Future[None]] = {}  # the callers of the queued ones
         self._batch: asyncio.Task[None] | None = None
-        self._in_flight: frozenset[str] = frozenset()  # the article ids of that batch
+        # The batch under way: per article id, the revision it publishes and its callers.
+        self._in_flight: dict[str, tuple[int, asyncio.Future[None]]] = {}
+        self._batches = 0  # how many batches have started
+        self._last_batch: OrderedDict[str, int] = OrderedDict()  # article id -> its last batch
         # Events this process already published whose outbox mark has not landed yet (the
         # compare-and-set can lose, e.g. to a claim a killed process left on FerretDB): they
         # are not sent again while we retry the mark.
@@ -74,18 +77,24 @@ class OutboxRelay:
         while len(self._sent) > SENT_MEMORY:
             self._sent.popitem(last=False)
 
-    async def publish(self, stories: Sequence[Story], *, leftovers: bool = False) -> None:
+    async def publish(self, stories: Sequence[Story], *, read_after: int | None = None) -> None:
         """Publish these just-saved stories' pending events, in the next batch.
 
         Returns once they are published and marked, or, if the bus or the store failed,
         left in the outbox for the sweep (logged; the sweep is asked to run at once).
-        `leftovers`: stories the sweep found; those in the batch under way are left to it.
+        `read_after`: the stories were read after that many batches (the one under way
+        excluded); a story a later batch took is left alone (that batch saw it at least as
+        fresh, and a batch that fails asks for another sweep).
         """
         loop = asyncio.get_running_loop()
         waiting: list[asyncio.Future[None]] = []
         for story in stories:
             article_id = story.article.article_id
-            if leftovers and article_id in self._in_flight:
+            if read_after is not None and self._last_batch.get(article_id, -1) > read_after:
+                continue
+            flying = self._in_flight.get(article_id)
+            if flying is not None and flying[0] >= story.revision:
+                waiting.append(flying[1])  # the batch under way publishes this very state
                 continue
             known = self._queued.get(article_id)
             if known is None or known.revision < story.revision:
@@ -98,19 +107,30 @@ class OutboxRelay:
 
     def _next_batch(self) -> None:
         if not self._queued:
-            self._batch, self._in_flight = None, frozenset()
+            self._batch, self._in_flight = None, {}
             return
         ids = list(itertools.islice(self._queued, self._batch_limit))
-        self._in_flight = frozenset(ids)
+        self._batches += 1
+        for article_id in ids:
+            self._last_batch[article_id] = self._batches
+            self._last_batch.move_to_end(article_id)
+        while len(self._last_batch) > SENT_MEMORY:
+            self._last_batch.popitem(last=False)
         stories = [self._queued.pop(article_id) for article_id in ids]
-        waiters = [self._waiters.pop(i) for i in ids if i in self._waiters]
+        loop = asyncio.get_running_loop()
+        self._in_flight = {}
+        for story in stories:
+            article_id = story.article.article_id
+            waiter = self._waiters.pop(article_id, None) or loop.create_future()
+            self._in_flight[article_id] = (story.revision, waiter)
         self._batch = asyncio.create_task(self._flush(stories), name="outbox batch")
-        self._batch.add_done_callback(lambda _: self._settle(waiters))
+        self._batch.add_done_callback(lambda _: self._settle())
 
-    def _settle(self, waiters: list[asyncio.Future[None]]) -> None:
-        for waiter in waiters:
+    def _settle(self) -> None:
+        for _, waiter in self._in_flight.values():
             if not waiter.done():
                 waiter.set_result(None)
+        self._in_flight = {}
         self._next_batch()
 
     async def _flush(self, stories: list[Story]) -> None:
@@ -146,7 +166,7 @@ class OutboxRelay:
 
     async def _send(self, story: Story) -> None:
         for raw in story.outbox:  # in order: one key, one partition, so consumers see v1 first
-            envelope = json.loads(raw)
+            envelope = orjson.loads(raw)
             event_id = envelope["event_id"]
             if event_id in self._sent:
                 continue
@@ -160,8 +180,9 @@ class OutboxRelay:
 
     async def flush_all(self) -> int:
         """Publish every story's pending events; returns how many stories had some."""
+        read_after = self._batches - (self._batch is not None)  # the one under way: not after
         pending = await self._store.with_pending_events(limit=1000)
-        await self.publish(pending, leftovers=True)
+        await self.publish(pending, read_after=read_after)
         return len(pending)
 
     async def run(self, interval_s: float = 30.0) -> None:

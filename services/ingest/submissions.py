@@ -29,10 +29,10 @@ from shared.schemas import (
     ArticleRetracted,
     ArticleStatus,
     ArticleSubmission,
-    Envelope,
     TraceContext,
 )
 from shared.schemas.articles import MAX_BODY_BYTES
+from shared.schemas.envelope import envelope_json
 
 MAX_SAVE_ATTEMPTS = 20
 
@@ -196,9 +196,13 @@ class Ingestor:
         )
         if decision.outcome is Outcome.UNCHANGED:
             return receipt
-        outbox = (*(current.outbox if current else ()), self._event(decision, prepared.trace))
+        article_json = article.model_dump(mode="json")
+        event = self._event(decision, article_json, prepared.trace)
+        outbox = (*(current.outbox if current else ()), event)
         revision = (current.revision + 1) if current else 1
-        return receipt, (current, Story(article, prepared.digest, revision, outbox))
+        story = Story(article, prepared.digest, revision, outbox)
+        story.__dict__["article_json"] = article_json  # one dump for story, event and history
+        return receipt, (current, story)
 
     def _decide(self, current: Story | None, clean: ArticleSubmission, digest: str) -> Decision:
         try:
@@ -216,10 +220,10 @@ class Ingestor:
             ) from exc  # fmt: skip
 
     @staticmethod
-    def _event(decision: Decision, trace: TraceContext | None) -> str:
-        event: ArticlePublished | ArticleRetracted
+    def _event(decision: Decision, article_json: dict[str, Any], trace: TraceContext | None) -> str:
+        """The event of a new version, from the article as it is stored (dumped once)."""
         if decision.outcome is Outcome.RETRACTED:
-            event = ArticleRetracted(article=decision.article)
-        else:
-            event = ArticlePublished(article=decision.article)
-        return Envelope.wrap(event, "ingest", trace).model_dump_json()
+            return envelope_json(
+                ArticleRetracted, {"article": article_json, "reason": None}, "ingest", trace
+            )
+        return envelope_json(ArticlePublished, {"article": article_json}, "ingest", trace)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import sqlite3
 import time
 import zlib
@@ -19,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 import structlog
 
 from shared.adapters.delivery import deliver, deliver_batch
@@ -124,7 +124,8 @@ class LocalBus:
     ) -> None:
         partitions = await self._auto_create(topic)
         partition = partition_for(key, partitions, next(self._round_robin))
-        encoded = json.dumps({k: v.decode("latin-1") for k, v in (headers or {}).items()})
+        as_text = {k: v.decode("latin-1") for k, v in (headers or {}).items()}
+        encoded = orjson.dumps(as_text).decode()
         ts = int(time.time() * 1000)
 
         def append(conn: sqlite3.Connection) -> None:
@@ -228,7 +229,7 @@ class LocalBus:
                 offset=offset,
                 key=key,
                 value=bytes(value),
-                headers={k: v.encode("latin-1") for k, v in json.loads(headers).items()},
+                headers={k: v.encode("latin-1") for k, v in orjson.loads(headers).items()},
                 timestamp_ms=ts,
             )
             for offset, key, value, headers, ts in rows

@@ -6,12 +6,13 @@ unique index over `(source, guid)` is a real SQLite UNIQUE expression index.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from shared.adapters.sqlite_db import SqliteDatabase
 from shared.ports.storage import (
@@ -31,6 +32,8 @@ from shared.ports.storage import (
     check_filter,
 )
 
+# orjson (the hot path of every write) with json's strictness: no datetimes or dataclasses.
+STRICT_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 FIELD_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 COMPARATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
@@ -83,7 +86,10 @@ def _encode(doc: Document) -> tuple[str, str]:
     doc_id = doc.get("_id")
     if not isinstance(doc_id, str) or not doc_id:
         raise StorageError("a document needs a non-empty string `_id`")
-    return doc_id, json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return doc_id, orjson.dumps(doc, option=STRICT_JSON).decode()
+    except TypeError as exc:  # e.g. a datetime: documents hold JSON values only
+        raise StorageError(f"document {doc_id!r} is not JSON: {exc}") from exc
 
 
 class SqliteCollection:
@@ -129,7 +135,7 @@ class SqliteCollection:
         row = await self._db.read(
             lambda c: c.execute(f"SELECT doc FROM {self._table} WHERE id = ?", (doc_id,)).fetchone()
         )
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(orjson.loads(row[0]))
 
     async def find(
         self,
@@ -145,7 +151,7 @@ class SqliteCollection:
         )
         bounds = [-1 if limit is None else limit, skip]
         rows = await self._db.read(lambda c: c.execute(sql, [*params, *bounds]).fetchall())
-        return [dict(json.loads(doc)) for (doc,) in rows]
+        return [dict(orjson.loads(doc)) for (doc,) in rows]
 
     async def count(self, where: Filter | None = None) -> int:
         clause, params = compile_filter(where)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
@@ -68,3 +70,24 @@ class Envelope(BaseModel, Generic[E]):
             trace=trace,
             payload=event,
         )
+
+
+def envelope_json(
+    event_type: type[Event],
+    payload: Mapping[str, Any],
+    producer: str,
+    trace: TraceContext | None = None,
+) -> str:
+    """`Envelope.wrap(event, producer, trace).model_dump_json()` for an event already dumped
+    (`model_dump(mode="json")` of a valid one): no second validation or dump of a large payload."""
+    return orjson.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": event_type.event_type,
+            "schema_version": event_type.schema_version,
+            "occurred_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "producer": producer,
+            "trace": None if trace is None else {"traceparent": trace.traceparent},
+            "payload": payload,
+        }
+    ).decode()

@@ -19,6 +19,7 @@ from shared.ports.storage import (
     Insert,
     Put,
     StorageError,
+    WriteOp,
     WriteResult,
 )
 from tests.conftest import real_server
@@ -240,7 +241,7 @@ async def test_write_many_takes_large_batches(open_storage: Opener) -> None:
     articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
     created = await articles.write_many([Insert(article(n)) for n in range(200)])
     assert created == [WriteResult.OK] * 200
-    changes = [CompareAndSet(article(n, version=2), 1) for n in range(100)]
+    changes: list[WriteOp] = [CompareAndSet(article(n, version=2), 1) for n in range(100)]
     changes += [Put(article(n, headline="덮어쓴 제목")) for n in range(100, 200)]
     assert await articles.write_many(changes) == [WriteResult.OK] * 200
     assert await articles.count({"version": 2}) == 100

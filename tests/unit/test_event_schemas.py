@@ -13,6 +13,7 @@ from shared.ports.bus import envelope_headers, stored_envelope_headers
 from shared.schemas import (
     Article,
     ArticlePublished,
+    ArticleRetracted,
     ArticleSubmission,
     ArticleViewed,
     Envelope,
@@ -22,6 +23,7 @@ from shared.schemas import (
     decode_envelope,
 )
 from shared.schemas.articles import MAX_TAGS
+from shared.schemas.envelope import envelope_json
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -116,3 +118,29 @@ def test_headers_read_from_a_stored_envelope_equal_the_model_s(trace: TraceConte
     stored = json.loads(envelope.model_dump_json())
     assert stored_envelope_headers(stored) == envelope_headers(envelope)
     assert ("traceparent" in envelope_headers(envelope)) is (trace is not None)
+
+
+@pytest.mark.parametrize("event_type", [ArticlePublished, ArticleRetracted])
+@pytest.mark.parametrize("trace", [None, TraceContext.new()])
+def test_an_envelope_from_a_dumped_payload_equals_the_model_s(
+    event_type: type[ArticlePublished] | type[ArticleRetracted], trace: TraceContext | None
+) -> None:
+    seed = seed_submission()
+    article = Article(
+        **seed.model_dump(exclude={"status", "published_at"}),
+        article_id="0000000000000001",
+        version=1,
+        status=seed.status,
+        published_at=seed.published_at or datetime.now(UTC),
+    )
+    event = event_type(article=article)
+    raw = envelope_json(event_type, event.model_dump(mode="json"), "ingest", trace)
+    decoded = decode_envelope(raw.encode())
+    model = Envelope.wrap(event, "ingest", trace)
+    assert decoded.payload == event
+    assert (decoded.type, decoded.schema_version, decoded.producer, decoded.trace) == (
+        model.type, model.schema_version, model.producer, model.trace,
+    )  # fmt: skip
+    assert decoded.occurred_at.tzinfo is not None
+    expected = json.loads(model.model_dump_json())
+    assert set(json.loads(raw)) == set(expected)  # the same fields, nothing more

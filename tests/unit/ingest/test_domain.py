@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from services.ingest.domain import (
     decide,
     fingerprint,
 )
-from shared.schemas import ArticleStatus, ArticleSubmission
+from shared.schemas import Article, ArticleStatus, ArticleSubmission
 
 DATA = Path(__file__).parents[2] / "data"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -81,3 +83,20 @@ def test_a_retraction_withdraws_the_story_once(seed: ArticleSubmission) -> None:
 def test_retracting_an_unknown_story_is_refused(seed: ArticleSubmission) -> None:
     with pytest.raises(RetractionOfUnknownStoryError):
         decide(None, None, seed.model_copy(update={"status": ArticleStatus.RETRACTED}), NOW)
+
+
+def test_the_fingerprint_is_the_sha256_of_canonical_json(seed: ArticleSubmission) -> None:
+    # Stored stories keep the fingerprints the json module made: the bytes must not change.
+    content = seed.model_dump(mode="json", exclude={"updated_at"})
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert fingerprint(seed) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_decided_article_is_a_valid_article(seed: ArticleSubmission) -> None:
+    created = decide(None, None, seed, NOW).article
+    assert Article.model_validate(created.model_dump()) == created  # built without revalidation
+    changed = seed.model_copy(update={"headline": "고친 제목"})
+    updated = decide(created, fingerprint(seed), changed, LATER).article
+    assert Article.model_validate(updated.model_dump(mode="json")) == updated
+    assert (updated.version, updated.updated_at) == (2, LATER)
+    assert updated.published_at == created.published_at
