@@ -113,6 +113,11 @@ class PageCache:
         )
         self._loading: dict[tuple[object, ...], asyncio.Future[CachedPage]] = {}
         self._generation = dict.fromkeys(SCOPES, 0)
+        self._listeners: dict[str, list[Callable[[], object]]] = {}
+
+    def on_invalidate(self, scope: str, listener: Callable[[], object]) -> None:
+        """Call `listener` whenever `scope` is invalidated (e.g. to clear a read model's memo)."""
+        self._listeners.setdefault(scope, []).append(listener)
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -155,6 +160,8 @@ class PageCache:
         """Drop every page that depends on one of `scopes`."""
         for scope in scopes:
             self._generation[scope] = self._generation.get(scope, 0) + 1
+            for listener in self._listeners.get(scope, ()):
+                listener()
         dropped = set(scopes)
         for key in [k for k, (_, deps, _) in self._pages.items() if deps & dropped]:
             del self._pages[key]

@@ -128,6 +128,7 @@ async def open_render_data(
     cache = PageCache()
     revisions = await Revisions.open(storage, cache)
     articles = await ArticleReadModel.open(storage)
+    cache.on_invalidate(ARTICLES, articles.forget)
     counter = await ViewCounter.open(
         storage,
         window=timedelta(hours=settings.render_most_viewed_window_h),

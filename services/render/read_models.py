@@ -13,6 +13,7 @@ Lists read small documents (`article_cards`, `posts`) sorted on indexed keys; th
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -31,6 +32,7 @@ from shared.schemas import (
 )
 
 LEAD_CHARS = 160
+PAGE_MEMO = 5000
 MAX_TRIES = 50
 BoardEvent = PostCreated | PostUpdated | PostHidden | CommentAdded
 
@@ -161,6 +163,15 @@ class ArticleReadModel:
     def __init__(self, articles: Collection, cards: Collection) -> None:
         self._articles = articles
         self._cards = cards
+        # Article pages by id (None: unknown), so a cached page costs no storage read; whoever
+        # learns of a change (this replica's consumer, or the revision poll) calls `forget`.
+        self._memo: OrderedDict[str, ArticlePage | None] = OrderedDict()
+        self._generation = 0
+
+    def forget(self) -> None:
+        """Drop the memo of article pages (an article changed somewhere)."""
+        self._generation += 1
+        self._memo.clear()
 
     @classmethod
     async def open(cls, storage: DocumentStorage) -> ArticleReadModel:
@@ -198,13 +209,28 @@ class ArticleReadModel:
         written = await upsert_newer(
             self._cards, article.article_id, lambda s: card if newer(s) else None
         )
+        self._memo.pop(article.article_id, None)
         return written is not None
 
     async def page(self, article_id: str) -> ArticlePage | None:
+        """The article's page (retracted ones too, flagged), or None if no such article."""
+        if article_id in self._memo:
+            self._memo.move_to_end(article_id)
+            return self._memo[article_id]
+        generation = self._generation
         doc = await self._articles.get(article_id)
-        if doc is None:
-            return None
-        return ArticlePage(Article.model_validate(doc["article"]), retracted=bool(doc["retracted"]))
+        page = (
+            None
+            if doc is None
+            else ArticlePage(
+                Article.model_validate(doc["article"]), retracted=bool(doc["retracted"])
+            )
+        )
+        if generation == self._generation:  # no change landed while reading
+            self._memo[article_id] = page
+            while len(self._memo) > PAGE_MEMO:
+                self._memo.popitem(last=False)
+        return page
 
     async def latest(
         self, limit: int = 15, offset: int = 0, section: str | None = None

@@ -133,3 +133,22 @@ async def test_post_edits_restores_and_comments(render_storage: DocumentStorage)
     assert [c.comment_id for c in page.comments] == ["c0001", "c0003", "c0002"]
     cards, _ = await model.posts("free")
     assert cards[0].comments == 3
+
+
+async def test_pages_are_memoised_until_forgotten(render_storage: DocumentStorage) -> None:
+    mine = await ArticleReadModel.open(render_storage)
+    other_replica = await ArticleReadModel.open(render_storage)
+    await mine.apply(article(1), False)
+    assert await mine.page(article_id(2)) is None
+    first = await mine.page(article_id(1))
+    assert first is not None and await mine.page(article_id(1)) is first  # no second read
+    await other_replica.apply(article(1, version=2), False)
+    await other_replica.apply(article(2), False)
+    assert await mine.page(article_id(1)) is first  # until the revision poll says otherwise
+    mine.forget()
+    newer = await mine.page(article_id(1))
+    assert newer is not None and newer.article.version == 2
+    assert await mine.page(article_id(2)) is not None
+    await mine.apply(article(1, version=3), False)  # this replica's own change: at once
+    latest = await mine.page(article_id(1))
+    assert latest is not None and latest.article.version == 3
