@@ -42,6 +42,7 @@ log = structlog.get_logger("sinmun.render")
 
 BUCKET = timedelta(minutes=10)
 QUEUE_SIZE = 10_000
+PUBLISH_BATCH = 200
 TOP_KEPT = 30
 CANDIDATE_BATCH = 60
 PRUNE_EVERY_S = 300.0
@@ -120,8 +121,11 @@ class ViewPublisher:
 
     async def _run(self) -> None:
         while True:
-            event = await self._queue.get()
-            await self._publish(event)
+            batch = [await self._queue.get()]
+            while len(batch) < PUBLISH_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            # Side by side: Kafka's producer sends them as one batch instead of one by one.
+            await asyncio.gather(*(self._publish(event) for event in batch))
 
     async def _publish(self, event: ArticleViewed) -> None:
         try:
