@@ -23,6 +23,7 @@ from shared.adapters.local_bus import LocalBus
 from shared.adapters.mongo_store import MongoStorage
 from shared.adapters.sqlite_store import SqliteStorage
 from shared.auth import VERIFIER
+from shared.forwarded import forwarded_middleware
 from shared.metrics import LagMonitor
 from shared.ports.bus import EventBus
 from shared.ports.storage import DocumentStorage
@@ -102,6 +103,8 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
         raise ValueError(f"unknown services: {', '.join(unknown)}")
     services = [SERVICES[name]() for name in names]
     app = base_application(names)
+    if settings.trusted_proxies:
+        app.middlewares.append(forwarded_middleware(settings.trusted_proxies))
     app.middlewares.append(tracing_middleware)
     for service in services:
         service.add_routes(app)

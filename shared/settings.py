@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -77,6 +77,11 @@ class SinmunSettings(BaseSettings):
     sections: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SECTIONS),
         description="the paper's sections as JSON {slug: name}, in menu order",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="JSON list of networks of the reverse proxies whose X-Forwarded-For names "
+        "the client (login throttling, view counts); empty: the peer's address",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_format: str = Field(default="console", description="console or json")

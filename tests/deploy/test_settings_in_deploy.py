@@ -42,3 +42,35 @@ def test_kubernetes_sets_only_real_settings(built: dict[str, str]) -> None:
                 used |= {e["name"] for e in container.get("env", [])}
         assert "SINMUN_BOARDS_SESSION_PRIVATE_KEY" in used
         assert used - KNOWN == set()
+
+
+MODELS = {
+    "ingest": IngestSettings,
+    "search": SinmunSettings,
+    "boards": BoardsSettings,
+    "render": RenderSettings,
+}
+
+
+def _load(
+    model: type[SinmunSettings], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        settings = model()
+    assert settings.trusted_proxies, "the proxies' X-Forwarded-For would be ignored"
+
+
+def test_compose_values_parse(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Any = config(tools)
+    for name, model in MODELS.items():
+        env = {k: v for k, v in project["services"][name]["environment"].items()}
+        _load(model, env, monkeypatch)
+
+
+def test_kubernetes_values_parse(built: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for stream in built.values():
+        (configmap,) = of_kind(stream, "ConfigMap").values()
+        for model in MODELS.values():
+            _load(model, dict(configmap["data"]), monkeypatch)
