@@ -101,7 +101,7 @@ async def news(request: web.Request) -> web.Response:
         return await render(
             request, "news_list.html", meta, cards=cards, total=total, pagination=pagination,
             section=section, section_name=name, current=section or "all",
-            status=404 if page > pagination.pages > 1 else 200,
+            status=404 if page > pagination.pages else 200,
         )  # fmt: skip
 
     return await cached(request, ("news", section, page), load)
