@@ -38,6 +38,11 @@ pytestmark = pytest.mark.timeout(600)
 PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----\s+[A-Za-z0-9+/=]{16}")
 
 SERVICES = ("ingest", "search", "boards", "render")
+# Keys of KEDA's kafka trigger (keda.sh/docs/2.x/scalers/apache-kafka) that these files use.
+KAFKA_TRIGGER_KEYS = {
+    "bootstrapServers", "consumerGroup", "topic", "lagThreshold", "activationLagThreshold",
+    "offsetResetPolicy", "allowIdleConsumers", "limitToPartitionsWithLag", "excludePersistentLag",
+}  # fmt: skip
 # What each service consumes, by the group names the code joins.
 CONSUMERS = {
     "ingest": {(ARTICLES_SUBMITTED.name, INGEST_GROUP)},
@@ -169,6 +174,8 @@ def test_keda_watches_the_consumer_groups_the_services_join(built: dict[str, str
     for name, scaled in of_kind(built["prod"], "ScaledObject").items():
         spec: Any = scaled["spec"]
         kafka = [t["metadata"] for t in spec["triggers"] if t["type"] == "kafka"]
+        for metadata in kafka:  # a misspelt key is silently ignored by KEDA
+            assert set(metadata) <= KAFKA_TRIGGER_KEYS, set(metadata) - KAFKA_TRIGGER_KEYS
         assert {(t["topic"], t["consumerGroup"]) for t in kafka} == CONSUMERS[name]
         assert {t["bootstrapServers"] for t in kafka} == {servers}
         if len(kafka) == len(spec["triggers"]):  # lag alone: more replicas than partitions idle
