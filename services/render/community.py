@@ -11,7 +11,7 @@ from aiohttp import web
 from services.render import formatting
 from services.render.chrome import Meta, absolute, cached, fresh, page_number, render
 from services.render.deps import RENDER
-from services.render.notices import not_found
+from services.render.notices import not_found, not_found_page
 from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, CachedPage
 from services.render.pagination import Pagination
 
@@ -56,11 +56,12 @@ async def post_page(request: web.Request) -> web.Response:
     slug, name = board
     deps = request.app[RENDER]
     post_id = request.match_info["post_id"]
-    found = await deps.boards.post(post_id)
-    if found is None or found.post.board != slug:
-        return await not_found(request)
 
     async def load() -> CachedPage:
+        # Read inside the cached load, so a change that lands meanwhile is never kept stale.
+        found = await deps.boards.post(post_id)
+        if found is None or found.post.board != slug:
+            return await not_found_page(request)
         p = found.post
         meta = Meta(
             title=f"{p.title} - {name} - {deps.settings.render_site_name}",
@@ -74,7 +75,7 @@ async def post_page(request: web.Request) -> web.Response:
             last_modified=p.updated_at or p.created_at,
         )  # fmt: skip
 
-    return await cached(request, ("post", post_id), load, (ARTICLES, BOARDS, MOST_VIEWED))
+    return await cached(request, ("post", slug, post_id), load, (ARTICLES, BOARDS, MOST_VIEWED))
 
 
 async def write_post(request: web.Request) -> web.Response:
