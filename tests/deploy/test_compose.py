@@ -168,9 +168,10 @@ async def test_caddy_routes_the_url_space_to_the_services(tools: Tools, tmp_path
     assert caddyfile.count("to 127.0.0.1:") == 4
     (tmp_path / "Caddyfile").write_text(caddyfile)
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    log = (tmp_path / "caddy.log").open("wb")
     caddy = await asyncio.create_subprocess_exec(
         tools.tool("caddy"), "run", "--config", str(tmp_path / "Caddyfile"), "--adapter",
-        "caddyfile", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        "caddyfile", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
@@ -179,7 +180,7 @@ async def test_caddy_routes_the_url_space_to_the_services(tools: Tools, tmp_path
                     async with client.get("/") as response:
                         break
                 except aiohttp.ClientConnectionError:
-                    assert caddy.returncode is None, "caddy exited"
+                    assert caddy.returncode is None, (tmp_path / "caddy.log").read_text()
                     await asyncio.sleep(0.1)
             routed = {}
             for path in ROUTES:
@@ -194,5 +195,6 @@ async def test_caddy_routes_the_url_space_to_the_services(tools: Tools, tmp_path
     finally:
         caddy.terminate()
         await caddy.wait()
+        log.close()
         for stub in stubs.values():
             await stub.close()
