@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--data-dir", type=Path, help="embedded data folder (default ./data)")
     rebuild.add_argument("--keep-old", action="store_true", help="keep the previous generation")
+    rebuild.add_argument(
+        "--posts", action="store_true", help="rebuild the board posts' index from boards.events"
+    )
 
     schemas = commands.add_parser("schemas", help="event schemas for partners")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
@@ -253,18 +256,19 @@ async def search_command(args: argparse.Namespace) -> int:
     from services.search.reindex import reindex
 
     settings = settings_from(args, SinmunSettings().mode)
+    kind = "posts" if args.posts else "articles"
     bus = make_bus(settings)
-    index = open_index(settings)
+    index = open_index(settings, kind)
     await bus.start()
     try:
         report = await reindex(
-            index, bus, KiwiAnalyzer(), keep_previous=args.keep_old, on_progress=print
+            index, bus, KiwiAnalyzer(), kind=kind, keep_previous=args.keep_old, on_progress=print
         )
     finally:
         await index.close()
         await bus.stop()
     print(
-        f"generation {report.generation} live with {report.documents} articles "
+        f"generation {report.generation} live with {report.documents} {kind} "
         f"(was {report.previous}) in {report.seconds:.1f} s"
     )
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -91,8 +92,15 @@ async def observe_middleware(
         status = response.status
         return response
     finally:
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, route, str(status)).inc()
+        latency, count = _route_metrics(request.method, route, status)
+        latency.observe(time.perf_counter() - started)
+        count.inc()
+
+
+@functools.lru_cache(maxsize=4096)
+def _route_metrics(method: str, route: str, status: int) -> tuple[Histogram, Counter]:
+    """The labelled series of one route and status (looked up once, not on every request)."""
+    return LATENCY.labels(method, route), REQUESTS.labels(method, route, str(status))
 
 
 async def healthz(request: web.Request) -> web.Response:

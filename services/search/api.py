@@ -1,7 +1,8 @@
-"""Search's HTTP views: `/api/search` and `/api/search/suggest`."""
+"""Search's HTTP views: `/api/search`, `/api/search/suggest` and `/api/search/posts`."""
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from services.search.analysis import Analyzer
-from services.search.queries import parse_query
-from services.search.snippets import snippet
+from services.search.queries import parse_post_query, parse_query
+from services.search.snippets import marker, snippet
 from services.search.suggest import plan, slip_distance
 from shared.errors import ServiceError
 from shared.ports.search import SearchHit, SearchIndex, SearchQuery, SuggestQuery
@@ -27,19 +28,24 @@ class SearchDeps:
     index: SearchIndex
     analyzer: Analyzer
     sections: dict[str, str]
+    posts: SearchIndex | None = None  # board posts (None: a process without them)
 
 
 DEPS = web.AppKey("search", SearchDeps)
 
 
-def hit_body(hit: SearchHit, query: SearchQuery) -> dict[str, Any]:
+def query_marker(query: SearchQuery) -> re.Pattern[str] | None:
+    """What a page of hits marks in its snippets: the query's tokens, compounds, phrases."""
+    return marker((*query.terms, *query.compounds, *(t for p in query.phrases for t in p)))
+
+
+def hit_body(hit: SearchHit, mark: re.Pattern[str] | None) -> dict[str, Any]:
     source = hit.source
-    terms = {*query.terms, *query.compounds, *(t for p in query.phrases for t in p)}
     text = str(source.get("body") or source.get("subhead") or source.get("headline") or "")
     return {
         "article_id": hit.doc_id,
         "headline": source.get("headline"),
-        "snippet": snippet(text, terms),
+        "snippet": snippet(text, mark),
         "section": source.get("section"),
         "byline": source.get("byline"),
         "published_at": source.get("published_at"),
@@ -52,13 +58,52 @@ async def search(request: web.Request) -> web.Response:
     started = time.perf_counter()
     query = parse_query(request.query, deps.analyzer, deps.sections)
     results = await deps.index.search(query)
+    mark = query_marker(query)
     body = {
         "total": results.total,
         "took_ms": 0,
         "page": query.offset // query.size + 1,
         "size": query.size,
-        "hits": [hit_body(hit, query) for hit in results.hits],
+        "hits": [hit_body(hit, mark) for hit in results.hits],
         "facets": {name: dict(counts) for name, counts in results.facets.items()},
+    }
+    body["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return json_response(body)
+
+
+def post_hit_body(hit: SearchHit, mark: re.Pattern[str] | None) -> dict[str, Any]:
+    source = hit.source
+    text = str(source.get("body") or source.get("headline") or "")
+    return {
+        "post_id": hit.doc_id,
+        "board": source.get("section"),
+        "title": source.get("headline"),
+        "snippet": snippet(text, mark),
+        "author_nick": source.get("byline"),
+        "created_at": source.get("published_at"),
+        "score": round(hit.score, 4),
+    }
+
+
+async def search_posts(request: web.Request) -> web.Response:
+    """Board posts: `?q=&board=&author=&from=&to=&sort=&page=&size=` (hidden posts never)."""
+    deps = request.app[DEPS]
+    if deps.posts is None:
+        raise ServiceError(404, "not_found", "board posts are not searched here")
+    started = time.perf_counter()
+    query = parse_post_query(request.query, deps.analyzer)
+    results = await deps.posts.search(query)
+    mark = query_marker(query)
+    body = {
+        "total": results.total,
+        "took_ms": 0,
+        "page": query.offset // query.size + 1,
+        "size": query.size,
+        "hits": [post_hit_body(hit, mark) for hit in results.hits],
+        "facets": {
+            "board": dict(results.facets.get("section", {})),
+            "month": dict(results.facets.get("month", {})),
+        },
     }
     body["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return json_response(body)
@@ -95,12 +140,23 @@ async def suggest(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    """The live generation and how many articles it holds (operators, tests)."""
-    index = request.app[DEPS].index
-    return json_response({"generation": await index.generation(), "documents": await index.count()})
+    """The live generations and how many articles and posts they hold (operators, tests)."""
+    deps = request.app[DEPS]
+    index = deps.index
+    body: dict[str, Any] = {
+        "generation": await index.generation(),
+        "documents": await index.count(),
+    }
+    if deps.posts is not None:
+        body["posts"] = {
+            "generation": await deps.posts.generation(),
+            "documents": await deps.posts.count(),
+        }
+    return json_response(body)
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/search", search)
     app.router.add_get("/api/search/suggest", suggest)
+    app.router.add_get("/api/search/posts", search_posts)
     app.router.add_get("/api/search/status", status)

@@ -1,4 +1,5 @@
-"""Search: the Korean search projection of `articles.published`, and its HTTP API."""
+"""Search: the Korean search projections of `articles.published` and `boards.events`, and
+their HTTP API."""
 
 from __future__ import annotations
 
@@ -9,27 +10,34 @@ from aiohttp import web
 from services.search import api
 from services.search.analysis import KiwiAnalyzer, user_words
 from services.search.indexer import ArticleIndexer
+from services.search.posts import PostIndexer
 from shared.adapters.engine_client import engine_client
 from shared.adapters.engine_search import EngineSearchIndex
 from shared.adapters.sqlite_search import SqliteSearchIndex
 from shared.ports.search import SearchIndex
 from shared.service import Infrastructure
 from shared.settings import Mode, SearchEngine, SinmunSettings
-from shared.topics import ARTICLES_PUBLISHED
+from shared.topics import ARTICLES_PUBLISHED, BOARDS_EVENTS
 from shared.web import PROBES
 
 CONSUMER_GROUP = "search"
+POSTS_CONSUMER_GROUP = "search-posts"
+ARTICLES = "articles"
+POSTS = "posts"
 
 
-def open_index(settings: SinmunSettings) -> SearchIndex:
-    """The configured index: SQLite FTS5 under the data dir (always, when embedded), or the
-    engine at search_url."""
+def open_index(settings: SinmunSettings, kind: str = ARTICLES) -> SearchIndex:
+    """The configured index of articles or of board posts: SQLite FTS5 under the data dir
+    (always, when embedded), or the engine at search_url."""
+    if kind not in (ARTICLES, POSTS):
+        raise ValueError(f"no {kind!r} index; {ARTICLES} or {POSTS}")
     if settings.mode is Mode.EMBEDDED or settings.search_engine is SearchEngine.LOCAL:
-        return SqliteSearchIndex(settings.data_dir / "search.sqlite3")
+        name = "search.sqlite3" if kind == ARTICLES else "search_posts.sqlite3"
+        return SqliteSearchIndex(settings.data_dir / name)
     client = engine_client(settings.search_engine.value, settings.search_url)
     return EngineSearchIndex(
         client,
-        alias=f"{settings.search_index_prefix}sinmun-articles".lower(),
+        alias=f"{settings.search_index_prefix}sinmun-{kind}".lower(),
         user_words=user_words(),
     )
 
@@ -39,6 +47,7 @@ class SearchService:
 
     def __init__(self) -> None:
         self.index: SearchIndex | None = None
+        self.posts: SearchIndex | None = None
 
     def add_routes(self, app: web.Application) -> None:
         api.add_routes(app)
@@ -46,13 +55,21 @@ class SearchService:
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         self.index = open_index(infra.settings)
         await self.index.ensure()
+        self.posts = open_index(infra.settings, POSTS)
+        await self.posts.ensure()
         app[PROBES][f"{self.name}.index"] = self.index.ping
+        app[PROBES][f"{self.name}.posts"] = self.posts.ping
         # Loading Kiwi's model takes about a second: off the event loop.
         analyzer = await asyncio.to_thread(KiwiAnalyzer)
-        app[api.DEPS] = api.SearchDeps(self.index, analyzer, dict(infra.settings.sections))
+        app[api.DEPS] = api.SearchDeps(
+            self.index, analyzer, dict(infra.settings.sections), posts=self.posts
+        )
         indexer = ArticleIndexer(self.index, analyzer)
         await infra.consume(ARTICLES_PUBLISHED.name, CONSUMER_GROUP, indexer.on_published)
+        posts = PostIndexer(self.posts, analyzer)
+        await infra.consume(BOARDS_EVENTS.name, POSTS_CONSUMER_GROUP, posts.on_board_event)
 
     async def stop(self) -> None:
-        if self.index is not None:
-            await self.index.close()
+        for index in (self.index, self.posts):
+            if index is not None:
+                await index.close()

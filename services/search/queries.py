@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ MAX_PAGE = 100
 DEFAULT_PAGE_SIZE = 10
 KST = timezone(timedelta(hours=9))
 QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+BOARD_SLUG = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+POST_PARAMS = ("q", "from", "to", "sort", "page", "size")
 
 
 def _bad(field: str, message: str) -> ServiceError:
@@ -86,3 +89,15 @@ def parse_query(
         offset=(page - 1) * size,
         size=size,
     )
+
+
+def parse_post_query(params: Mapping[str, str], analyzer: Analyzer) -> SearchQuery:
+    """A search of board posts: the article rules for q, dates, sort and paging; `board`
+    (a board slug) and `author` (a nickname) filter. Boards are boards' configuration, so an
+    unknown but well-formed board finds nothing rather than failing."""
+    query = parse_query({k: params[k] for k in POST_PARAMS if k in params}, analyzer, {})
+    board = params.get("board") or None
+    if board is not None and not BOARD_SLUG.match(board):
+        raise _bad("board", "board must be a board slug such as free or notice")
+    author = unicodedata.normalize("NFC", params.get("author") or "").strip() or None
+    return dataclasses.replace(query, section=board, byline=author)

@@ -1,5 +1,6 @@
-"""Rebuilding the search index with no failed query: build a new generation by replaying
-`articles.published` from the start, then swap the alias in one step.
+"""Rebuilding a search index with no failed query: build a new generation by replaying its
+topic from the start (`articles.published` for articles, `boards.events` for board posts),
+then swap the alias in one step.
 
 1. Create generation N+1 beside the live generation N (queries keep reading N).
 2. Replay the topic into N+1 under a fresh consumer group, until it has read everything the
@@ -16,16 +17,34 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
 
 from services.search.analysis import Analyzer
 from services.search.indexer import ArticleIndexer
+from services.search.posts import PostIndexer
 from shared.ports.bus import EventBus, Record
 from shared.ports.search import SearchIndex
-from shared.topics import ARTICLES_PUBLISHED
+from shared.topics import ARTICLES_PUBLISHED, BOARDS_EVENTS, Topic
+
+RecordHandler = Callable[[Record], Awaitable[None]]
+
+
+def _articles(index: SearchIndex, analyzer: Analyzer, generation: str) -> RecordHandler:
+    return ArticleIndexer(index, analyzer, generation=generation).on_published
+
+
+def _posts(index: SearchIndex, analyzer: Analyzer, generation: str) -> RecordHandler:
+    return PostIndexer(index, analyzer, generation=generation).on_board_event
+
+
+# What each index is rebuilt from, and the handler that writes into a new generation.
+SOURCES: dict[str, tuple[Topic, Callable[[SearchIndex, Analyzer, str], RecordHandler]]] = {
+    "articles": (ARTICLES_PUBLISHED, _articles),
+    "posts": (BOARDS_EVENTS, _posts),
+}
 
 log = structlog.get_logger("sinmun.search.reindex")
 
@@ -41,13 +60,13 @@ class ReindexReport:
 class _Replay:
     """Counts how far the replay has read, per partition."""
 
-    def __init__(self, indexer: ArticleIndexer) -> None:
-        self._indexer = indexer
+    def __init__(self, apply: RecordHandler) -> None:
+        self._apply = apply
         self._read: dict[int, int] = {}
         self._changed = asyncio.Event()
 
     async def handle(self, record: Record) -> None:
-        await self._indexer.on_published(record)
+        await self._apply(record)
         self._read[record.partition] = max(self._read.get(record.partition, 0), record.offset + 1)
         self._changed.set()
 
@@ -66,21 +85,23 @@ async def reindex(
     bus: EventBus,
     analyzer: Analyzer,
     *,
+    kind: str = "articles",
     keep_previous: bool = False,
     drop_grace_s: float = 2.0,
     on_progress: Callable[[str], None] = lambda _: None,
 ) -> ReindexReport:
+    topic_of, handler_for = SOURCES[kind]
     started = time.perf_counter()
     await index.ensure()
     previous = await index.generation()
     generation = next_generation(previous)
     await index.create_generation(generation)
-    replay = _Replay(ArticleIndexer(index, analyzer, generation=generation))
-    topic = ARTICLES_PUBLISHED.name
+    replay = _Replay(handler_for(index, analyzer, generation))
+    topic = topic_of.name
     ends = await bus.end_offsets(topic)
     on_progress(f"replaying {sum(ends.values())} events into generation {generation}")
     subscription = await bus.subscribe(
-        topic, f"search-reindex-{generation}-{uuid.uuid4().hex[:8]}", replay.handle
+        topic, f"search-reindex-{kind}-{generation}-{uuid.uuid4().hex[:8]}", replay.handle
     )
     try:
         await replay.reach(ends)
@@ -95,5 +116,5 @@ async def reindex(
         await asyncio.sleep(drop_grace_s)  # queries that resolved the old alias finish first
         await index.drop_generation(previous)
     documents = await index.count()
-    log.info("reindexed", previous=previous, generation=generation, documents=documents)
+    log.info("reindexed", kind=kind, previous=previous, generation=generation, documents=documents)
     return ReindexReport(previous, generation, documents, time.perf_counter() - started)

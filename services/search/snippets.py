@@ -4,6 +4,9 @@ Matches are found by looking for the query's tokens in the text itself (case-ins
 not by analysing every hit's body again: a token such as 포항 is marked inside 포항시는, which
 is what a reader expects, and the cost stays a regular-expression scan per hit. One-syllable
 tokens are not marked on their own (배 would light up every 배터리).
+
+A page of hits shares one query, so the pattern is built once per query (`marker`) and each
+hit costs one scan; snippets run on the service's hot path, ten per answered search.
 """
 
 from __future__ import annotations
@@ -25,9 +28,23 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(t) for t in usable), re.IGNORECASE)
 
 
+def marker(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """The pattern that finds the query's tokens in a text (None: nothing to mark)."""
+    return _pattern(tuple(sorted(set(terms))))
+
+
 def spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    pattern = _pattern(tuple(sorted(set(terms))))
+    pattern = marker(terms)
     return [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+
+
+def _one_line(text: str) -> str:
+    """`text` on one line with single spaces (a body's line breaks become spaces)."""
+    flat = text.replace("\n", " ")
+    # `plain_text` leaves single spaces and line breaks; anything else takes the slow path.
+    if "  " in flat or "\t" in flat or "\r" in flat:
+        return " ".join(flat.split())
+    return flat.strip()
 
 
 def _best_window(text: str, found: list[tuple[int, int]], width: int) -> tuple[int, int]:
@@ -45,19 +62,22 @@ def _best_window(text: str, found: list[tuple[int, int]], width: int) -> tuple[i
     return start, min(len(text), start + width)
 
 
-def snippet(text: str, terms: Iterable[str], width: int = WINDOW) -> str:
-    """HTML: a window of `text` around the densest matches, each match wrapped in <mark>."""
-    text = " ".join(text[:MAX_SCANNED].split())
-    found = spans(text, terms)
+def snippet(text: str, terms: Iterable[str] | re.Pattern[str] | None, width: int = WINDOW) -> str:
+    """HTML: a window of `text` around the densest matches, each match wrapped in <mark>.
+    `terms`: the query's tokens, or the pattern `marker` made of them."""
+    text = _one_line(text[:MAX_SCANNED])
+    pattern = terms if isinstance(terms, re.Pattern) or terms is None else marker(terms)
+    found = [] if pattern is None else [m.span() for m in pattern.finditer(text)]
     start, end = _best_window(text, found, width)
     out: list[str] = ["…" if start > 0 else ""]
     cursor = start
+    escape = html.escape
     for span_start, span_end in found:
         if span_start < cursor or span_end > end:
             continue
-        out.append(html.escape(text[cursor:span_start]))
-        out.append(f"<mark>{html.escape(text[span_start:span_end])}</mark>")
+        out.append(escape(text[cursor:span_start]))
+        out.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
         cursor = span_end
-    out.append(html.escape(text[cursor:end]))
+    out.append(escape(text[cursor:end]))
     out.append("…" if end < len(text) else "")
     return "".join(out)

@@ -34,7 +34,9 @@ class EngineClient(Protocol):
         self, index: str, doc_id: str, document: Mapping[str, Any], version: int, alias: bool
     ) -> None: ...
 
-    async def search(self, index: str, body: Mapping[str, Any]) -> Mapping[str, Any]: ...
+    async def search(
+        self, index: str, body: Mapping[str, Any], filter_path: str | None = None
+    ) -> Mapping[str, Any]: ...
 
     async def refresh(self, index: str) -> None: ...
 
@@ -106,8 +108,12 @@ class OpenSearchClient:
         except ConflictError as exc:
             raise VersionConflictError(doc_id) from exc
 
-    async def search(self, index: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        result: Mapping[str, Any] = await self._client.search(index=index, body=dict(body))
+    async def search(
+        self, index: str, body: Mapping[str, Any], filter_path: str | None = None
+    ) -> Mapping[str, Any]:
+        result: Mapping[str, Any] = await self._client.search(
+            index=index, body=dict(body), filter_path=filter_path
+        )
         return result
 
     async def refresh(self, index: str) -> None:
@@ -170,9 +176,11 @@ class ElasticsearchClient:
         except ConflictError as exc:
             raise VersionConflictError(doc_id) from exc
 
-    async def search(self, index: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    async def search(
+        self, index: str, body: Mapping[str, Any], filter_path: str | None = None
+    ) -> Mapping[str, Any]:
         arguments = {("from_" if key == "from" else key): value for key, value in body.items()}
-        result = await self._client.search(index=index, **arguments)
+        result = await self._client.search(index=index, filter_path=filter_path, **arguments)
         return dict(result.body)
 
     async def refresh(self, index: str) -> None:

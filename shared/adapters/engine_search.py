@@ -18,8 +18,8 @@ from typing import Any
 from shared.adapters.engine_client import EngineClient, VersionConflictError
 from shared.ports.search import (
     FIELD_WEIGHTS,
+    HIT_FIELDS,
     MAX_PAGE_SIZE,
-    STORED_FIELDS,
     SUGGEST_GRAMS,
     SUGGEST_KEYS,
     IndexDocument,
@@ -33,6 +33,15 @@ from shared.ports.search import (
 
 PROFILES = ("tokens", "nori")
 MAX_SLIP_CANDIDATES = 50
+# The parts of a `_search` answer the adapter reads; the engine drops the rest (`_index`,
+# `_shards`, sort values...) before sending, so less crosses the wire and less is parsed.
+SEARCH_FILTER_PATH = ",".join(
+    (
+        "hits.total.value", "hits.hits._id", "hits.hits._score", "hits.hits._source",
+        "aggregations.*.buckets.key", "aggregations.*.buckets.key_as_string",
+        "aggregations.*.buckets.doc_count",
+    )
+)  # fmt: skip
 
 
 def _settings(profile: str, user_words: Sequence[str]) -> dict[str, Any]:
@@ -135,7 +144,7 @@ def build_query(query: SearchQuery, profile: str = "tokens") -> dict[str, Any]:
         "from": max(0, query.offset),
         "size": max(0, min(query.size, MAX_PAGE_SIZE)),
         "track_total_hits": True,
-        "_source": list(STORED_FIELDS),
+        "_source": list(HIT_FIELDS),
         "aggs": {
             "section": {"terms": {"field": "section", "size": 50}},
             "month": {
@@ -231,7 +240,9 @@ class EngineSearchIndex:
     async def search(self, query: SearchQuery) -> SearchResults:
         if not (query.terms or query.phrases or query.compounds or self._profile == "nori"):
             return SearchResults(0, [], {"section": {}, "month": {}})
-        result = await self._client.search(self._alias, build_query(query, self._profile))
+        result = await self._client.search(
+            self._alias, build_query(query, self._profile), SEARCH_FILTER_PATH
+        )
         hits = self._hits(result)
         aggregations = result.get("aggregations", {})
         facets = {
@@ -252,25 +263,27 @@ class EngineSearchIndex:
                     {"prefix": {SUGGEST_KEYS: prefix}} for prefix in query.prefixes]}},
                 "size": max(1, min(query.size, MAX_PAGE_SIZE)),
                 "sort": [{"published_at": "desc"}, {"article_id": "asc"}],
-                "_source": list(STORED_FIELDS),
+                "_source": ["headline"],
             }  # fmt: skip
-            matches = self._hits(await self._client.search(self._alias, body))
+            matches = self._hits(await self._client.search(self._alias, body, SEARCH_FILTER_PATH))
         candidates: list[SearchHit] = []
         if query.grams:
             body = {
                 "query": {"bool": {"filter": [live], "must": [
                     {"match": {SUGGEST_GRAMS: " ".join(query.grams)}}]}},
                 "size": MAX_SLIP_CANDIDATES,
-                "_source": list(STORED_FIELDS),
+                "_source": ["headline"],
             }  # fmt: skip
-            candidates = self._hits(await self._client.search(self._alias, body))
+            candidates = self._hits(
+                await self._client.search(self._alias, body, SEARCH_FILTER_PATH)
+            )
         return SuggestResults(matches, candidates)
 
     @staticmethod
     def _hits(result: Mapping[str, Any]) -> list[SearchHit]:
         return [
             SearchHit(h["_id"], float(h.get("_score") or 0.0), h.get("_source", {}))
-            for h in result["hits"]["hits"]
+            for h in result["hits"].get("hits", ())  # filter_path drops an empty list
         ]
 
     async def count(self, generation: str | None = None) -> int:

@@ -25,6 +25,9 @@ STORED_FIELDS = (
     "article_id", "version", "headline", "subhead", "body", "byline", "section", "tags",
     "published_at", "updated_at",
 )  # fmt: skip
+# What a search hit carries back (the API's hit fields and the snippet's text): an engine is
+# asked for these alone, since everything it returns is transferred and parsed per query.
+HIT_FIELDS = ("headline", "subhead", "body", "section", "byline", "published_at")
 MAX_PAGE_SIZE = 50
 # Autocomplete fields: keys matched by prefix, and jamo bigrams that find candidates for slips.
 SUGGEST_KEYS = "suggest_keys"

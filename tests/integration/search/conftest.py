@@ -104,7 +104,8 @@ async def platform(
     await client.close()  # consumers stop before their index goes
     if platform_settings.search_engine is SearchEngine.OPENSEARCH:
         engine = engine_client("opensearch", platform_settings.search_url)
-        await engine.delete_index(f"{platform_settings.search_index_prefix}sinmun-articles-v*")
+        for kind in ("articles", "posts"):
+            await engine.delete_index(f"{platform_settings.search_index_prefix}sinmun-{kind}-v*")
         await engine.close()
     if isinstance(storage, MongoStorage):
         await storage.drop()
