@@ -18,20 +18,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    SimpleSpanProcessor,
-    SpanExporter,
-)
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -49,10 +41,14 @@ from shared.ports.bus import (
 from shared.schemas.envelope import Envelope
 from shared.topics import Topic
 
+if TYPE_CHECKING:  # the SDK loads only when tracing is turned on (a faster start without)
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+
 EXPORTERS = ("none", "console", "otlp")
 UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _propagator = TraceContextTextMapPropagator()
-_state: dict[str, TracerProvider | Tracer | None] = {"provider": None, "tracer": None}
+_state: dict[str, Any] = {"provider": None, "tracer": None}
 
 
 def configure_tracing(
@@ -67,6 +63,14 @@ def configure_tracing(
     shutdown_tracing()
     if span_exporter is None and exporter == "none":
         return None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
+
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if span_exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(span_exporter))
@@ -88,13 +92,13 @@ def shutdown_tracing() -> None:
     """Flush and stop the exporter; tracing is off afterwards."""
     provider = _state["provider"]
     _state["provider"] = _state["tracer"] = None
-    if isinstance(provider, TracerProvider):
+    if provider is not None:
         provider.shutdown()
 
 
 def _tracer() -> Tracer | None:
-    tracer = _state["tracer"]
-    return tracer if isinstance(tracer, Tracer) else None
+    tracer: Tracer | None = _state["tracer"]
+    return tracer
 
 
 def _context_of(traceparent: str | None) -> Context | None:
