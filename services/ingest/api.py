@@ -98,7 +98,8 @@ async def submit_article(request: web.Request) -> web.Response:
             "forbidden",
             f"{principal.role} {principal.name!r} may not submit as {submission.source!r}",
         )
-    receipt = await deps.ingestor.submit(submission, _trace(request))
+    # Answered once the version and its event are stored; the outbox publishes it.
+    receipt = await deps.ingestor.submit(submission, _trace(request), wait_published=False)
     status = 200 if receipt.outcome == "unchanged" else (201 if receipt.version == 1 else 202)
     return json_response(
         receipt.body(), status=status, headers={"Location": f"/api/articles/{receipt.article_id}"}

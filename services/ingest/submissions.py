@@ -5,6 +5,7 @@ HTTP, the partner topic and the backfill all go through `Ingestor.submit`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,19 +97,32 @@ class Ingestor:
         self._relay = relay
         self._sections = sections
         self._clock = clock
+        self._publishing: set[asyncio.Task[None]] = set()
 
     async def submit(
-        self, submission: ArticleSubmission, trace: TraceContext | None = None
+        self,
+        submission: ArticleSubmission,
+        trace: TraceContext | None = None,
+        *,
+        wait_published: bool = True,
     ) -> Receipt:
-        (result,) = await self.submit_many([(submission, trace)])
+        """Take one submission in; see `submit_many`."""
+        (result,) = await self.submit_many([(submission, trace)], wait_published=wait_published)
         if isinstance(result, ServiceError):
             raise result
         return result
 
-    async def submit_many(self, submissions: Sequence[Submission]) -> list[Receipt | ServiceError]:
+    async def submit_many(
+        self, submissions: Sequence[Submission], *, wait_published: bool = True
+    ) -> list[Receipt | ServiceError]:
         """Take many submissions in: their stories read in one query, saved in one write,
         their events published in one relay batch. Per submission, in order, its receipt or
-        the ServiceError it earned; submissions of one story apply in the order given."""
+        the ServiceError it earned; submissions of one story apply in the order given.
+
+        Returns once the events are published (or left to the sweep), or with
+        `wait_published=False` as soon as versions and events are stored: the outbox
+        publishes them exactly once either way.
+        """
         results: list[Receipt | ServiceError | None] = [None] * len(submissions)
         todo: list[_Prepared] = []
         for index, (submission, trace) in enumerate(submissions):
@@ -126,8 +140,12 @@ class Ingestor:
                 ids.add(prepared.article_id)
             saved += await self._save_round(this_round, results)
             todo = later
-        if saved:
+        if saved and wait_published:
             await self._relay.publish(saved)
+        elif saved:
+            task = asyncio.create_task(self._relay.publish(saved))
+            self._publishing.add(task)  # a reference, so the task is not collected mid-way
+            task.add_done_callback(self._publishing.discard)
         return [r for r in results if r is not None]
 
     def _prepare(
