@@ -23,7 +23,7 @@ import pytest
 from services.render.most_viewed import ViewCounter
 from shared.adapters.kafka_bus import KafkaBus
 from shared.adapters.mongo_store import MongoStorage
-from shared.schemas import ArticlePublished, Envelope
+from shared.schemas import Article, ArticlePublished, Envelope
 from shared.topics import ALL_TOPICS, ARTICLES_PUBLISHED
 from tests.conftest import real_server
 from tests.integration.render.factories import article, article_id
@@ -33,7 +33,7 @@ REPLICAS = 3
 RANKED = re.compile(r'<ol class="ranked">(.*?)</ol>', re.S)
 LINK = re.compile(r'href="/news/(\d{16})"')
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-A, B, C, D, E = (article_id(n) for n in range(1, 6))
+A, B, C, D, E, F = (article_id(n) for n in range(1, 7))
 
 
 def reader(n: int) -> str:
@@ -66,15 +66,10 @@ async def replicas(tmp_path: Path) -> AsyncIterator[tuple[list[str], dict[str, s
         "SINMUN_RENDER_MOST_VIEWED_REFRESH_S": "0.5",
         "SINMUN_LOG_LEVEL": "WARNING",
     }
-    bus = KafkaBus(env["SINMUN_KAFKA_BOOTSTRAP_SERVERS"], namespace=env["SINMUN_KAFKA_NAMESPACE"])
-    await bus.start()
-    await bus.ensure_topics(list(ALL_TOPICS))
     now = datetime.now(UTC)
-    for n in range(1, 6):  # what ingest would have published
-        story = article(n, published_at=now - timedelta(minutes=10 * n))
-        await bus.publish(ARTICLES_PUBLISHED.name, story.article_id, Envelope.wrap(
-            ArticlePublished(article=story), "ingest"))  # fmt: skip
-    await bus.stop()
+    await publish(
+        env, [article(n, published_at=now - timedelta(minutes=10 * n)) for n in range(1, 6)]
+    )
     ports = [free_port() for _ in range(REPLICAS)]
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -96,6 +91,25 @@ async def replicas(tmp_path: Path) -> AsyncIterator[tuple[list[str], dict[str, s
         await storage.open()
         await storage.drop()
         await storage.close()
+
+
+async def publish(env: dict[str, str], stories: list[Article]) -> None:
+    """What ingest would publish, on the replicas' Kafka namespace."""
+    bus = KafkaBus(env["SINMUN_KAFKA_BOOTSTRAP_SERVERS"], namespace=env["SINMUN_KAFKA_NAMESPACE"])
+    await bus.start()
+    try:
+        await bus.ensure_topics(list(ALL_TOPICS))
+        for story in stories:
+            event = Envelope.wrap(ArticlePublished(article=story), "ingest")
+            await bus.publish(ARTICLES_PUBLISHED.name, story.article_id, event)
+    finally:
+        await bus.stop()
+
+
+async def list_page(session: aiohttp.ClientSession, base: str) -> str:
+    async with session.get(base + "/news", headers={"User-Agent": reader(1)}) as response:
+        assert response.status == 200
+        return await response.text()
 
 
 async def ranking(session: aiohttp.ClientSession, base: str) -> list[str]:
@@ -136,6 +150,16 @@ async def test_three_replicas_count_each_reader_once_and_agree_on_the_ranking(
                 if all(s == expected for s in shown):
                     break
                 await asyncio.sleep(0.5)
+
+        # A story published now shows on every replica's cached list page: the replica that
+        # applied it tells the others through the shared revision tokens.
+        for base in bases:
+            assert f"/news/{F}" not in await list_page(session, base)
+        await publish(env, [article(6, published_at=datetime.now(UTC))])
+        async with asyncio.timeout(60):
+            for base in bases:
+                while f"/news/{F}" not in await list_page(session, base):  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
 
     # The counts behind the ranking are exact, read from render's shared database.
     storage = MongoStorage(env["SINMUN_MONGO_URL"], env["SINMUN_MONGO_DB_PREFIX"] + "render")
