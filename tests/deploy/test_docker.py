@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 
 from services.cli import SERVICE_NAMES
 from tests.deploy.conftest import DEPLOY, ROOT, Tools, run
-from tests.integration.test_sinmun_up import free_port
+from tests.integration.test_sinmun_up import free_port, wait_healthy
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -92,15 +93,22 @@ def _context(tmp: Path) -> Path:
     return context
 
 
-def test_build_context_makes_a_package_with_its_data_files(tmp_path: Path) -> None:
-    context = _context(tmp_path)
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package as the image's builder stage makes it: from the build context alone."""
+    tmp = tmp_path_factory.mktemp("image")
+    context = _context(tmp)
     assert (context / "deploy" / "docker" / "entrypoint.sh").is_file()
     assert not (context / "tests").exists() and not (context / ".local").exists()
-    wheel = run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist",
+    built = run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp / "dist",
                 context)  # fmt: skip
-    assert wheel.returncode == 0, wheel.stderr[-2000:]
-    (built,) = (tmp_path / "dist").glob("sinmun-*.whl")
-    packaged = set(zipfile.ZipFile(built).namelist())
+    assert built.returncode == 0, built.stderr[-2000:]
+    (path,) = (tmp / "dist").glob("sinmun-*.whl")
+    return path
+
+
+def test_the_package_holds_its_data_files(wheel: Path) -> None:
+    packaged = set(zipfile.ZipFile(wheel).namelist())
     data = [
         name
         for name in run("git", "ls-files", "shared", "services", cwd=ROOT).stdout.split()
@@ -109,6 +117,46 @@ def test_build_context_makes_a_package_with_its_data_files(tmp_path: Path) -> No
     assert data, "the services read templates, static files and a dictionary"
     missing = [name for name in data if name not in packaged]
     assert not missing, f"not in the wheel (pyproject.toml's package-data): {missing}"
+
+
+def test_the_installed_package_serves_the_site(wheel: Path, tmp_path: Path) -> None:
+    """Installed (not editable, as in the image) and started through the image's entry point,
+    the platform serves pages and static files from the package's own data."""
+    target = tmp_path / "site-packages"
+    installed = run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", target,
+                    wheel)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sinmun").write_text(
+        f'#!/bin/sh\nexec {sys.executable} -c "from services.cli import main; main()" "$@"\n'
+    )
+    (bin_dir / "sinmun").chmod(0o755)
+    port = free_port()
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(target),
+           "SINMUN_SECRETS_DIR": str(tmp_path / "none")}  # fmt: skip
+    where = run("env", f"PYTHONPATH={target}", sys.executable, "-c",
+                "import services; print(services.__file__)", cwd=tmp_path)  # fmt: skip
+    assert where.stdout.startswith(str(target)), where.stdout + where.stderr
+    server = subprocess.Popen(
+        ["sh", str(DOCKER / "entrypoint.sh"), "up", "--port", str(port), "--data-dir",
+         str(tmp_path / "data")],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, server, 60)
+        for path, kind in (("/", "text/html"), ("/static/site.css", "text/css")):
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                assert response.status == 200, path
+                assert response.headers["Content-Type"].startswith(kind), path
+        # The first search loads Kiwi with the package's user dictionary (seconds on a busy box).
+        with urllib.request.urlopen(base + "/api/search?q=%ED%8F%AC%ED%95%AD", timeout=90) as r:
+            assert r.status == 200
+            assert json.loads(r.read())["total"] == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def test_entrypoint_turns_secret_files_into_settings(tmp_path: Path) -> None:
