@@ -3,12 +3,12 @@
 - `ViewPublisher.record_view` is what an article page calls: bots are dropped by user agent, the
   visitor's cookie id is replaced by a hash, and the event is queued; a background task
   publishes it, so a page never waits on Kafka.
-- `ViewCounter.on_viewed` consumes `articles.viewed` (one consumer group shared by every
-  replica). A visitor's views of one article count once per dedup window (30 minutes): the
-  first is a primary-key insert of `{article}:{visitor}` (atomic on every backend), a later
-  one moves that document's time by compare-and-set. Counted views go to one document per
-  article with per-bucket counts (10-minute buckets; those older than the window are dropped
-  on each write).
+- `ViewCounter.on_viewed` consumes `articles.viewed` in batches (one consumer group shared by
+  every replica). A visitor's views of one article count once per dedup window (30 minutes):
+  the first is a primary-key insert of `{article}:{visitor}` (atomic on every backend; a
+  batch's first views are one `write_many`), a later one moves that document's time by
+  compare-and-set. Counted views go to one document per article with per-bucket counts
+  (10-minute buckets; those older than the window are dropped), one write per article a batch.
 - `MostViewed.top` answers from memory: every replica recomputes the ranking from the shared
   counts every `refresh_s` (ties broken by article id), so all replicas show the same list and
   a page never scans.
@@ -24,7 +24,7 @@ import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,15 @@ from pydantic import ValidationError
 from services.render.models import RankedArticle
 from services.render.read_models import ArticleReadModel, time_key, upsert_newer
 from shared.ports.bus import EventBus, PoisonRecordError, Record
-from shared.ports.storage import Collection, Document, DocumentStorage, DuplicateKeyError, IndexSpec
+from shared.ports.storage import (
+    Collection,
+    Document,
+    DocumentStorage,
+    DuplicateKeyError,
+    IndexSpec,
+    Insert,
+    WriteResult,
+)
 from shared.schemas import ArticleViewed, ClientClass, Envelope, UnknownEventError, decode_envelope
 from shared.topics import ARTICLES_VIEWED
 
@@ -46,6 +54,7 @@ PUBLISH_BATCH = 200
 TOP_KEPT = 30
 CANDIDATE_BATCH = 60
 PRUNE_EVERY_S = 300.0
+MAX_TRIES = 20
 
 # Crawlers, link previewers, monitors and scripts. Not "NAVER" or "KAKAOTALK": those are the
 # in-app browsers of real readers (their crawlers are Yeti and kakaotalk-scrap).
@@ -151,6 +160,10 @@ class ViewPublisher:
                 await self.flush()
 
 
+def _seen_doc(key: str, at: datetime) -> Document:
+    return {"_id": key, "at": time_key(at), "version": 1}
+
+
 class ViewCounter:
     """The consumer of `articles.viewed`: dedup per visitor, counts per article and bucket."""
 
@@ -170,51 +183,87 @@ class ViewCounter:
         counts = await storage.collection("view_counts", [IndexSpec(("last_bucket",))])
         return cls(seen, counts, window, dedup)
 
-    async def on_viewed(self, record: Record) -> None:
-        try:
-            envelope = decode_envelope(record.value)
-        except (UnknownEventError, ValueError) as exc:
-            raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
-        event = envelope.payload
-        if not isinstance(event, ArticleViewed):
-            return
-        await self.count(event, str(envelope.event_id))
+    async def on_viewed(self, records: Sequence[Record]) -> list[PoisonRecordError | None]:
+        """A batch of one partition's records (`subscribe_batches`): undecodable ones are
+        dead-lettered, the views counted together."""
+        results: list[PoisonRecordError | None] = [None] * len(records)
+        views: list[tuple[ArticleViewed, str]] = []
+        for i, record in enumerate(records):
+            try:
+                envelope = decode_envelope(record.value)
+            except (UnknownEventError, ValueError) as exc:
+                results[i] = PoisonRecordError("undecodable_event", {"message": str(exc)})
+                continue
+            if isinstance(envelope.payload, ArticleViewed):
+                views.append((envelope.payload, str(envelope.event_id)))
+        await self.count_many(views)
+        return results
 
     async def count(self, event: ArticleViewed, event_id: str) -> bool:
         """Count one view unless it is a bot's, too old, or a repeat; True if counted."""
-        if event.client_class is ClientClass.BOT:
-            return False
-        if event.viewed_at < datetime.now(UTC) - self.window:
-            return False  # a replay of old views: outside every window that will be asked
-        visitor = event.visitor or event_id  # without a visitor, only redeliveries dedup
-        if not await self._first_in_window(f"{event.article_id}:{visitor}", event.viewed_at):
-            return False
-        await self._add(event.article_id, bucket_of(event.viewed_at))
-        return True
+        return await self.count_many([(event, event_id)]) == 1
 
-    async def _first_in_window(self, key: str, at: datetime) -> bool:
-        try:
-            await self._seen.insert({"_id": key, "at": time_key(at), "version": 1})
-            return True
-        except DuplicateKeyError:
-            pass
-        stored = await self._seen.get(key)
-        if stored is None:  # pruned meanwhile: this view starts a new window
-            return await self._first_in_window(key, at)
-        if at - datetime.fromisoformat(stored["at"]) < self.dedup:
-            return False  # a repeat within the window, or this very event redelivered
-        moved = {"_id": key, "at": time_key(at), "version": int(stored["version"]) + 1}
-        return await self._seen.compare_and_set(moved, int(stored["version"]))
+    async def count_many(self, views: Sequence[tuple[ArticleViewed, str]]) -> int:
+        """Count views (in order) unless a bot's, too old or repeats; how many were counted.
 
-    async def _add(self, article_id: str, bucket: int) -> None:
+        First views of a visitor and article are one batch of primary-key inserts; the rest
+        (repeats, and a key met twice in the batch) are decided one by one after it.
+        """
+        oldest = datetime.now(UTC) - self.window
+        keyed: list[tuple[str, ArticleViewed]] = []
+        for event, event_id in views:
+            if event.client_class is ClientClass.BOT or event.viewed_at < oldest:
+                continue  # a bot, or a replay of views outside every window that will be asked
+            visitor = event.visitor or event_id  # without a visitor, only redeliveries dedup
+            keyed.append((f"{event.article_id}:{visitor}", event))
+        if not keyed:
+            return 0
+        first: dict[str, int] = {}
+        for i, (key, _) in enumerate(keyed):
+            first.setdefault(key, i)
+        inserts = [(i, keyed[i]) for i in first.values()]
+        results = await self._seen.write_many(
+            [Insert(_seen_doc(key, event.viewed_at)) for _, (key, event) in inserts]
+        )
+        inserted = {i for (i, _), r in zip(inserts, results, strict=True) if r is WriteResult.OK}
+        counted: dict[str, dict[int, int]] = {}
+        for i, (key, event) in enumerate(keyed):
+            if i in inserted or await self._repeat_counts(key, event):
+                buckets = counted.setdefault(event.article_id, {})
+                bucket = bucket_of(event.viewed_at)
+                buckets[bucket] = buckets.get(bucket, 0) + 1
+        for article_id, buckets in counted.items():
+            await self._add(article_id, buckets)
+        return sum(sum(b.values()) for b in counted.values())
+
+    async def _repeat_counts(self, key: str, event: ArticleViewed) -> bool:
+        """A view whose key is stored: it counts if the stored view is a window old."""
+        at = event.viewed_at
+        for _ in range(MAX_TRIES):
+            stored = await self._seen.get(key)
+            if stored is None:  # pruned meanwhile: this view starts a new window
+                try:
+                    await self._seen.insert(_seen_doc(key, at))
+                    return True
+                except DuplicateKeyError:
+                    continue
+            if at - datetime.fromisoformat(stored["at"]) < self.dedup:
+                return False  # a repeat within the window, or this very event redelivered
+            moved = {**_seen_doc(key, at), "version": int(stored["version"]) + 1}
+            # Lost to another writer: re-read, it may have counted this very visit.
+            if await self._seen.compare_and_set(moved, int(stored["version"])):
+                return True
+        return False
+
+    async def _add(self, article_id: str, added: dict[int, int]) -> None:
         oldest = bucket_of(datetime.now(UTC) - self.window - BUCKET)
 
         def fields(stored: Document | None) -> Document:
             buckets = {k: int(v) for k, v in (stored or {}).get("buckets", {}).items()}
-            key = f"b{bucket}"
-            buckets[key] = buckets.get(key, 0) + 1
+            for bucket, n in added.items():
+                buckets[f"b{bucket}"] = buckets.get(f"b{bucket}", 0) + n
             kept = {k: v for k, v in buckets.items() if int(k[1:]) >= oldest}
-            last = max(int(k[1:]) for k in kept)
+            last = max((int(k[1:]) for k in kept), default=oldest)
             return {"buckets": kept, "last_bucket": last}
 
         await upsert_newer(self._counts, article_id, fields)

@@ -167,7 +167,7 @@ async def start_projections(
     data.subscriptions = [
         await infra.consume(ARTICLES_PUBLISHED.name, ARTICLES_GROUP, articles.on_published),
         await infra.consume(BOARDS_EVENTS.name, BOARDS_GROUP, boards.on_event),
-        await infra.consume(ARTICLES_VIEWED.name, VIEWS_GROUP, data.counter.on_viewed),
+        await infra.consume_batches(ARTICLES_VIEWED.name, VIEWS_GROUP, data.counter.on_viewed),
     ]
     data.views.start()
     data.most_viewed.start()

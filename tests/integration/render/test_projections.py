@@ -267,3 +267,41 @@ def test_views_decode_with_their_visitor() -> None:
     event = ArticleViewed(article_id=article_id(1), viewed_at=datetime.now(UTC), visitor="a" * 32)
     raw = Envelope.wrap(event, "render").model_dump_json()
     assert decode_envelope(raw).payload.visitor == "a" * 32
+
+
+async def test_a_batch_counts_each_reader_once_and_dead_letters_garbage(
+    render: tuple[Infrastructure, RenderData],
+) -> None:
+    _, data = render
+    now = datetime.now(UTC)
+
+    def record(event: ArticleViewed | None, offset: int) -> Record:
+        value = (
+            b"garbage"
+            if event is None
+            else Envelope.wrap(event, "render").model_dump_json().encode()
+        )
+        return Record("articles.viewed", 0, offset, article_id(1), value)
+
+    def view(visitor: str, minutes_ago: float, n: int = 1) -> ArticleViewed:
+        return ArticleViewed(
+            article_id=article_id(n),
+            viewed_at=now - timedelta(minutes=minutes_ago),
+            visitor=visitor,
+            client_class=ClientClass.DESKTOP,
+        )
+
+    batch = [
+        record(view("a" * 32, 50), 0),
+        record(view("a" * 32, 45), 1),  # the same visit
+        record(None, 2),
+        record(view("a" * 32, 10), 3),  # 40 minutes after the first: a new visit
+        record(view("b" * 32, 5), 4),
+        record(view("b" * 32, 5, n=2), 5),
+        record(view("c" * 32, 1, n=2).model_copy(update={"client_class": ClientClass.BOT}), 6),
+    ]
+    results = await data.counter.on_viewed(batch)
+    assert [r is None for r in results] == [True, True, False, True, True, True, True]
+    assert await data.counter.totals() == {article_id(1): 3, article_id(2): 1}
+    await data.counter.on_viewed(batch)  # the whole batch redelivered
+    assert await data.counter.totals() == {article_id(1): 3, article_id(2): 1}
