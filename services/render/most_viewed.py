@@ -65,6 +65,7 @@ BOTS = re.compile(
     r"^mozilla/5\.0$",
     re.IGNORECASE,
 )
+SECTION = re.compile(r"[a-z][a-z0-9-]{0,39}")  # the Slug of shared.schemas.articles
 MOBILE = re.compile(r"mobi|android|iphone|ipad|ipod|windows phone", re.IGNORECASE)
 DESKTOP = re.compile(r"windows|macintosh|x11|linux|cros", re.IGNORECASE)
 
@@ -115,7 +116,7 @@ class ViewPublisher:
                 article_id=article_id,
                 viewed_at=datetime.now(UTC),
                 client_class=kind,
-                section=section or None,
+                section=section if SECTION.fullmatch(section) else None,
                 visitor=visitor_hash(visitor_id) if visitor_id else None,
             )
         except ValidationError:
