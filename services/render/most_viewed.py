@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -36,11 +37,13 @@ from services.render.read_models import ArticleReadModel, time_key, upsert_newer
 from shared.ports.bus import EventBus, PoisonRecordError, Record
 from shared.ports.storage import (
     Collection,
+    CompareAndSet,
     Document,
     DocumentStorage,
     DuplicateKeyError,
     IndexSpec,
     Insert,
+    WriteOp,
     WriteResult,
 )
 from shared.schemas import ArticleViewed, ClientClass, Envelope, UnknownEventError, decode_envelope
@@ -227,14 +230,23 @@ class ViewCounter:
             [Insert(_seen_doc(key, event.viewed_at)) for _, (key, event) in inserts]
         )
         inserted = {i for (i, _), r in zip(inserts, results, strict=True) if r is WriteResult.OK}
+        # Repeats are decided in batch order per key, and side by side across keys.
+        repeats: dict[str, list[int]] = {}
+        for i, (key, _) in enumerate(keyed):
+            if i not in inserted:
+                repeats.setdefault(key, []).append(i)
+
+        async def decide(indexes: list[int]) -> list[int]:
+            return [i for i in indexes if await self._repeat_counts(*keyed[i])]
+
+        again = await asyncio.gather(*(decide(indexes) for indexes in repeats.values()))
         counted: dict[str, dict[int, int]] = {}
-        for i, (key, event) in enumerate(keyed):
-            if i in inserted or await self._repeat_counts(key, event):
-                buckets = counted.setdefault(event.article_id, {})
-                bucket = bucket_of(event.viewed_at)
-                buckets[bucket] = buckets.get(bucket, 0) + 1
-        for article_id, buckets in counted.items():
-            await self._add(article_id, buckets)
+        for i in sorted(inserted.union(*again)):
+            event = keyed[i][1]
+            buckets = counted.setdefault(event.article_id, {})
+            bucket = bucket_of(event.viewed_at)
+            buckets[bucket] = buckets.get(bucket, 0) + 1
+        await self._add_all(counted)
         return sum(sum(b.values()) for b in counted.values())
 
     async def _repeat_counts(self, key: str, event: ArticleViewed) -> bool:
@@ -256,10 +268,14 @@ class ViewCounter:
                 return True
         return False
 
-    async def _add(self, article_id: str, added: dict[int, int]) -> None:
+    async def _add_all(self, counted: dict[str, dict[int, int]]) -> None:
+        """Add each article's new views to its counts: one read and one `write_many` for all,
+        then a compare-and-set loop for any an other replica changed meanwhile."""
+        if not counted:
+            return
         oldest = bucket_of(datetime.now(UTC) - self.window - BUCKET)
 
-        def fields(stored: Document | None) -> Document:
+        def fields(stored: Document | None, added: dict[int, int]) -> Document:
             buckets = {k: int(v) for k, v in (stored or {}).get("buckets", {}).items()}
             for bucket, n in added.items():
                 buckets[f"b{bucket}"] = buckets.get(f"b{bucket}", 0) + n
@@ -267,7 +283,23 @@ class ViewCounter:
             last = max((int(k[1:]) for k in kept), default=oldest)
             return {"buckets": kept, "last_bucket": last}
 
-        await upsert_newer(self._counts, article_id, fields)
+        ids = list(counted)
+        stored = {d["_id"]: d for d in await self._counts.find({"_id": {"$in": ids}})}
+        ops: list[WriteOp] = []
+        for article_id in ids:
+            doc = {**fields(stored.get(article_id), counted[article_id]), "_id": article_id}
+            held = stored.get(article_id)
+            if held is None:
+                ops.append(Insert({**doc, "version": 1}))
+            else:
+                version = int(held["version"])
+                ops.append(CompareAndSet({**doc, "version": version + 1}, version))
+        results = await self._counts.write_many(ops)
+        for article_id, result in zip(ids, results, strict=True):
+            if result is not WriteResult.OK:
+                await upsert_newer(
+                    self._counts, article_id, partial(fields, added=counted[article_id])
+                )
 
     async def totals(self, now: datetime | None = None) -> dict[str, int]:
         """Views per article within the window ending `now` (buckets that overlap it)."""

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from services.bootstrap import open_infrastructure
+from services.render.most_viewed import ViewCounter
 from services.render.page_cache import ARTICLES, BOARDS, CachedPage
 from services.render.projections import RenderData, open_render_data, start_projections
 from services.render.settings import RenderSettings
@@ -306,3 +307,36 @@ async def test_a_batch_counts_each_reader_once_and_dead_letters_garbage(
     assert await data.counter.totals() == {article_id(1): 3, article_id(2): 1}
     await data.counter.on_viewed(batch)  # the whole batch redelivered
     assert await data.counter.totals() == {article_id(1): 3, article_id(2): 1}
+
+
+async def test_two_replicas_counting_one_article_at_once_lose_no_view(
+    render: tuple[Infrastructure, RenderData],
+) -> None:
+    infra, data = render
+    other_storage = await infra.open_storage("render")
+    try:
+        other = await ViewCounter.open(other_storage, data.counter.window, data.counter.dedup)
+        now = datetime.now(UTC)
+
+        def batch(replica: int, n: int) -> list[tuple[ArticleViewed, str]]:
+            return [
+                (
+                    ArticleViewed(
+                        article_id=article_id(1 + v % 3),
+                        viewed_at=now,
+                        visitor=f"{replica}{n:03d}{v:028d}",
+                    ),
+                    f"r{replica}-{n}-{v}",
+                )
+                for v in range(30)
+            ]
+
+        # Both write the same three count documents at the same moments: conflicts retried.
+        counts = await asyncio.gather(
+            *(data.counter.count_many(batch(1, n)) for n in range(4)),
+            *(other.count_many(batch(2, n)) for n in range(4)),
+        )
+        assert counts == [30] * 8
+        assert await data.counter.totals() == {article_id(n): 80 for n in (1, 2, 3)}
+    finally:
+        await other_storage.close()
