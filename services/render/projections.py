@@ -15,8 +15,9 @@ tasks (view publishing, most-viewed refresh, revision polling for page invalidat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -61,25 +62,40 @@ def _envelope(record: Record) -> Envelope[Any]:
         raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
 
 
+BatchResults = list[PoisonRecordError | None]
+
+
 class ArticleProjection:
-    """articles.published → ArticleReadModel; a change drops the pages that show articles."""
+    """articles.published → ArticleReadModel; a change drops the pages that show articles
+    (one revision write a batch, so a replay of the whole stream is not a write per event)."""
 
     def __init__(self, articles: ArticleReadModel, revisions: Revisions) -> None:
         self._articles = articles
         self._revisions = revisions
 
-    async def on_published(self, record: Record) -> None:
-        envelope = _envelope(record)
-        event = envelope.payload
-        if isinstance(event, ArticlePublished):
-            changed = await self._articles.apply(event.article, retracted=False)
-        elif isinstance(event, ArticleRetracted):
-            changed = await self._articles.apply(event.article, retracted=True)
-        else:
-            return
-        if changed:
+    async def on_published(self, records: Sequence[Record]) -> BatchResults:
+        results: BatchResults = [None] * len(records)
+        applied: list[datetime] = []
+        for i, record in enumerate(records):
+            try:
+                envelope = _envelope(record)
+            except PoisonRecordError as exc:
+                results[i] = exc
+                continue
+            if await self.apply(envelope.payload):
+                applied.append(envelope.occurred_at)
+        if applied:
             await self._revisions.touch(ARTICLES)
-            observe_freshness(PUBLISH_TO_PAGE, envelope.occurred_at)
+            for occurred_at in applied:
+                observe_freshness(PUBLISH_TO_PAGE, occurred_at)
+        return results
+
+    async def apply(self, event: object) -> bool:
+        if isinstance(event, ArticlePublished):
+            return await self._articles.apply(event.article, retracted=False)
+        if isinstance(event, ArticleRetracted):
+            return await self._articles.apply(event.article, retracted=True)
+        return False
 
 
 class BoardProjection:
@@ -89,12 +105,20 @@ class BoardProjection:
         self._boards = boards
         self._revisions = revisions
 
-    async def on_event(self, record: Record) -> None:
-        event = _decode(record)
-        if not isinstance(event, PostCreated | PostUpdated | PostHidden | CommentAdded):
-            return
-        if await self._boards.apply(event):
+    async def on_event(self, records: Sequence[Record]) -> BatchResults:
+        results: BatchResults = [None] * len(records)
+        changed = False
+        for i, record in enumerate(records):
+            try:
+                event = _decode(record)
+            except PoisonRecordError as exc:
+                results[i] = exc
+                continue
+            if isinstance(event, PostCreated | PostUpdated | PostHidden | CommentAdded):
+                changed |= await self._boards.apply(event)
+        if changed:
             await self._revisions.touch(BOARDS)
+        return results
 
 
 @dataclass
@@ -165,8 +189,8 @@ async def start_projections(
     articles = ArticleProjection(data.articles, data.revisions)
     boards = BoardProjection(data.boards, data.revisions)
     data.subscriptions = [
-        await infra.consume(ARTICLES_PUBLISHED.name, ARTICLES_GROUP, articles.on_published),
-        await infra.consume(BOARDS_EVENTS.name, BOARDS_GROUP, boards.on_event),
+        await infra.consume_batches(ARTICLES_PUBLISHED.name, ARTICLES_GROUP, articles.on_published),
+        await infra.consume_batches(BOARDS_EVENTS.name, BOARDS_GROUP, boards.on_event),
         await infra.consume_batches(ARTICLES_VIEWED.name, VIEWS_GROUP, data.counter.on_viewed),
     ]
     data.views.start()
