@@ -1,0 +1,114 @@
+"""Feeds and sitemaps in the running platform: an article posted to ingest's API reaches
+/rss.xml, a section's Atom feed, /sitemap.xml and /news-sitemap.xml through the events, and a
+retraction takes it out again. On both backends (embedded; Kafka + FerretDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from services.bootstrap import create_app
+from services.ingest.tokens import TokenRole, TokenStore
+from services.render.settings import RenderSettings
+from shared.adapters.mongo_store import MongoStorage
+from shared.service import INFRA
+from shared.settings import Mode
+from tests.conftest import real_server
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
+SITE = "https://news.example.kr"
+SERVICES = ["ingest", "render"]
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> RenderSettings:
+    common: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "consumer_retry_backoff_s": 0.01,
+        "render_public_url": SITE,
+    }
+    if request.param == "embedded":
+        return RenderSettings(mode=Mode.EMBEDDED, **common)
+    run = uuid.uuid4().hex[:10]
+    return RenderSettings(
+        mode=Mode.DISTRIBUTED,
+        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_namespace=f"t{run}.",
+        mongo_url=real_server("SINMUN_MONGO_URL"),
+        mongo_db_prefix=f"t{run}_",
+        **common,
+    )
+
+
+@pytest.fixture
+async def platform(
+    settings: RenderSettings, aiohttp_client: ClientFactory
+) -> AsyncIterator[tuple[TestClient, str]]:  # type: ignore[type-arg]
+    app = create_app(settings, SERVICES)
+    client = await aiohttp_client(app)
+    storage = await app[INFRA].open_storage("ingest")
+    token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
+    await storage.close()
+    yield client, token
+    await client.close()
+    if settings.mode is Mode.DISTRIBUTED:
+        for name in SERVICES:
+            mongo = MongoStorage(settings.mongo_url, settings.mongo_db_prefix + name)
+            await mongo.open()
+            await mongo.drop()
+            await mongo.close()
+
+
+async def until_in(client: TestClient, path: str, needle: str, present: bool = True) -> str:  # type: ignore[type-arg]
+    async with asyncio.timeout(30):
+        while True:
+            response = await client.get(path)
+            assert response.status == 200, path
+            text = await response.text()
+            if (needle in text) is present:
+                return text
+            await asyncio.sleep(0.05)
+
+
+async def test_a_published_article_reaches_the_feeds_and_sitemaps(
+    platform: tuple[TestClient, str],  # type: ignore[type-arg]
+) -> None:
+    client, token = platform
+    story = {
+        "guid": "feed-0001",
+        "source": "newsroom",
+        "headline": "포항시, 영일만 해상 케이블카 착공",
+        "section": "pohang",
+        "byline": "강동진 기자",
+        "body_html": "<p>포항시가 영일만 해상 케이블카를 착공했다.</p>",
+        "published_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+    }
+    auth = {"Authorization": f"Bearer {token}"}
+    response = await client.post("/api/articles", json=story, headers=auth)
+    assert response.status in (200, 201, 202), await response.text()
+    url = f"{SITE}/news/{(await response.json())['article_id']}"
+
+    rss = await until_in(client, "/rss.xml", url)
+    assert "포항시, 영일만 해상 케이블카 착공" in rss
+    assert url in await until_in(client, "/news/pohang/atom.xml", url)
+    assert url not in await until_in(client, "/news/daegu/rss.xml", "<channel>")
+    assert url in await until_in(client, "/sitemap.xml", url)
+    assert "<news:title>포항시, 영일만 해상 케이블카 착공</news:title>" in await until_in(
+        client, "/news-sitemap.xml", url
+    )
+    robots = await client.get("/robots.txt")
+    assert f"Sitemap: {SITE}/news-sitemap.xml" in await robots.text()
+
+    retraction = {**story, "status": "retracted"}
+    response = await client.post("/api/articles", json=retraction, headers=auth)
+    assert response.status in (200, 201, 202), await response.text()
+    await until_in(client, "/rss.xml", url, present=False)
+    await until_in(client, "/news-sitemap.xml", url, present=False)
