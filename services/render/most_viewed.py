@@ -13,8 +13,8 @@
   counts every `refresh_s` (ties broken by article id), so all replicas show the same list and
   a page never scans.
 
-A crash between the dedup insert and the count loses that one view rather than counting a
-redelivered one twice.
+A crash (or a storage failure) between the dedup inserts and the count write loses those views
+rather than counting redelivered ones twice: 많이본 뉴스 is a ranking, not a ledger.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ class ViewCounter:
         """Count views (in order) unless a bot's, too old or repeats; how many were counted.
 
         First views of a visitor and article are one batch of primary-key inserts; the rest
-        (repeats, and a key met twice in the batch) are decided one by one after it.
+        (repeats, and a key met twice in the batch) are decided after it, in order per key.
         """
         oldest = datetime.now(UTC) - self.window
         keyed: list[tuple[str, ArticleViewed]] = []
