@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -53,6 +54,7 @@ log = structlog.get_logger("sinmun.render")
 
 BUCKET = timedelta(minutes=10)
 QUEUE_SIZE = 10_000
+RECENT_READERS = 100_000
 PUBLISH_BATCH = 200
 TOP_KEPT = 30
 CANDIDATE_BATCH = 60
@@ -101,11 +103,25 @@ def bucket_of(when: datetime) -> int:
 class ViewPublisher:
     """`record_view` for the article page: filter, pseudonymise, queue, publish in background."""
 
-    def __init__(self, bus: EventBus, queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        dedup: timedelta = timedelta(minutes=30),
+        queue_size: int = QUEUE_SIZE,
+    ) -> None:
         self._bus = bus
+        self._dedup_s = dedup.total_seconds()
         self._queue: asyncio.Queue[ArticleViewed] = asyncio.Queue(queue_size)
+        # Readers this replica has just published a view of, by (article, visitor): their
+        # reloads would only be deduplicated by the consumer, so they are not published.
+        self._recent: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        """Views queued and not yet published."""
+        return self._queue.qsize()
 
     async def record_view(
         self, article_id: str, section: str, visitor_id: str, user_agent: str
@@ -114,13 +130,16 @@ class ViewPublisher:
         kind = client_class(user_agent)
         if kind is ClientClass.BOT:
             return
+        visitor = visitor_hash(visitor_id) if visitor_id else None
+        if visitor is not None and self._seen_recently(article_id, visitor):
+            return
         try:
             event = ArticleViewed(
                 article_id=article_id,
                 viewed_at=datetime.now(UTC),
                 client_class=kind,
                 section=section if SECTION.fullmatch(section) else None,
-                visitor=visitor_hash(visitor_id) if visitor_id else None,
+                visitor=visitor,
             )
         except ValidationError:
             return
@@ -128,6 +147,18 @@ class ViewPublisher:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped += 1  # a burst beyond the queue: a view uncounted, never a slow page
+
+    def _seen_recently(self, article_id: str, visitor: str) -> bool:
+        now = time.monotonic()
+        key = (article_id, visitor)
+        last = self._recent.get(key)
+        if last is not None and now - last < self._dedup_s:
+            return True
+        self._recent[key] = now
+        self._recent.move_to_end(key)
+        while len(self._recent) > RECENT_READERS:
+            self._recent.popitem(last=False)
+        return False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="render view publisher")
@@ -237,7 +268,18 @@ class ViewCounter:
                 repeats.setdefault(key, []).append(i)
 
         async def decide(indexes: list[int]) -> list[int]:
-            return [i for i in indexes if await self._repeat_counts(*keyed[i])]
+            counts: list[int] = []
+            head = first[keyed[indexes[0]][0]]
+            # The key's stored time, once known: inserted by this batch, or read.
+            known = keyed[head][1].viewed_at if head in inserted else None
+            for i in indexes:
+                key, event = keyed[i]
+                if known is not None and event.viewed_at - known < self.dedup:
+                    continue  # within the window of what is stored: no need to read it again
+                counted, known = await self._repeat_counts(key, event)
+                if counted:
+                    counts.append(i)
+            return counts
 
         again = await asyncio.gather(*(decide(indexes) for indexes in repeats.values()))
         counted: dict[str, dict[int, int]] = {}
@@ -249,24 +291,26 @@ class ViewCounter:
         await self._add_all(counted)
         return sum(sum(b.values()) for b in counted.values())
 
-    async def _repeat_counts(self, key: str, event: ArticleViewed) -> bool:
-        """A view whose key is stored: it counts if the stored view is a window old."""
+    async def _repeat_counts(self, key: str, event: ArticleViewed) -> tuple[bool, datetime]:
+        """A view whose key is stored: it counts if the stored view is a window old. Also
+        returns the key's stored time after the decision."""
         at = event.viewed_at
         for _ in range(MAX_TRIES):
             stored = await self._seen.get(key)
             if stored is None:  # pruned meanwhile: this view starts a new window
                 try:
                     await self._seen.insert(_seen_doc(key, at))
-                    return True
+                    return True, at
                 except DuplicateKeyError:
                     continue
-            if at - datetime.fromisoformat(stored["at"]) < self.dedup:
-                return False  # a repeat within the window, or this very event redelivered
+            held = datetime.fromisoformat(stored["at"])
+            if at - held < self.dedup:
+                return False, held  # a repeat within the window, or this event redelivered
             moved = {**_seen_doc(key, at), "version": int(stored["version"]) + 1}
             # Lost to another writer: re-read, it may have counted this very visit.
             if await self._seen.compare_and_set(moved, int(stored["version"])):
-                return True
-        return False
+                return True, at
+        return False, at
 
     async def _add_all(self, counted: dict[str, dict[int, int]]) -> None:
         """Add each article's new views to its counts: one read and one `write_many` for all,

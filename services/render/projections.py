@@ -169,7 +169,7 @@ async def open_render_data(
         articles=articles,
         boards=await BoardReadModel.open(storage),
         most_viewed=most_viewed,
-        views=ViewPublisher(bus),
+        views=ViewPublisher(bus, dedup=timedelta(minutes=settings.render_view_dedup_min)),
         counter=counter,
         cache=cache,
         revisions=revisions,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from services.render.most_viewed import bucket_of, client_class, visitor_hash
+from services.render.most_viewed import ViewPublisher, bucket_of, client_class, visitor_hash
+from shared.adapters.local_bus import LocalBus
 from shared.schemas import ClientClass
 
 CHROME = (
@@ -68,3 +71,21 @@ def test_buckets_are_ten_minutes() -> None:
     t = datetime(2026, 9, 2, 1, 19, 59, tzinfo=UTC)
     assert bucket_of(t) == bucket_of(datetime(2026, 9, 2, 1, 10, tzinfo=UTC))
     assert bucket_of(datetime(2026, 9, 2, 1, 20, tzinfo=UTC)) - bucket_of(t) == 10
+
+
+async def test_a_replica_publishes_a_readers_reloads_once(tmp_path: Path) -> None:
+    publisher = ViewPublisher(LocalBus(tmp_path / "bus.sqlite3"), dedup=timedelta(minutes=30))
+    for _ in range(3):
+        await publisher.record_view("2026090200000001", "pohang", "cookie-1", CHROME)
+    await publisher.record_view("2026090200000002", "pohang", "cookie-1", CHROME)
+    await publisher.record_view("2026090200000001", "pohang", "cookie-2", CHROME)
+    await publisher.record_view("2026090200000001", "pohang", "cookie-3", "Googlebot/2.1")
+    assert publisher.pending == 3
+
+
+async def test_after_the_window_a_reload_is_published_again(tmp_path: Path) -> None:
+    publisher = ViewPublisher(LocalBus(tmp_path / "bus.sqlite3"), dedup=timedelta(seconds=0.05))
+    await publisher.record_view("2026090200000001", "pohang", "cookie-1", CHROME)
+    await asyncio.sleep(0.06)
+    await publisher.record_view("2026090200000001", "pohang", "cookie-1", CHROME)
+    assert publisher.pending == 2
