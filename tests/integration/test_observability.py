@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,19 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.boards.settings import BoardsSettings
 from services.bootstrap import create_app
 from services.ingest.settings import IngestSettings
 from services.ingest.tokens import TokenRole, TokenStore
 from services.render.settings import RenderSettings
+from shared.adapters.engine_client import engine_client
+from shared.adapters.mongo_store import MongoStorage
 from shared.service import INFRA
-from shared.settings import Mode
+from shared.sessions import new_private_key_pem
+from shared.settings import Mode, SearchEngine
 from shared.signatures import SIGNATURE_HEADER, sign
 from shared.telemetry import configure_tracing, shutdown_tracing
+from tests.conftest import real_server
 from tests.integration.render.test_site import seed_article
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
@@ -33,8 +39,8 @@ CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARTNER, PARTNER_SECRET = "yonhap", "partner-secret-for-tests"
 
 
-class PlatformSettings(IngestSettings, RenderSettings):
-    """Every service's settings in one value (boards' defaults suffice embedded)."""
+class PlatformSettings(BoardsSettings, IngestSettings, RenderSettings):
+    """Every service's settings in one value, as the environment gives them to a process."""
 
 
 @pytest.fixture
@@ -45,18 +51,37 @@ def spans() -> Iterator[InMemorySpanExporter]:
     shutdown_tracing()
 
 
+def platform_settings(mode: str, tmp_path: Path) -> PlatformSettings:
+    common: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "consumer_retry_backoff_s": 0.01,
+        "consumer_max_attempts": 2,
+        "metrics_lag_interval_s": 0.05,
+        "ingest_partner_secrets": {PARTNER: PARTNER_SECRET},
+    }
+    if mode == "embedded":
+        return PlatformSettings(mode=Mode.EMBEDDED, **common)
+    run = uuid.uuid4().hex[:10]
+    return PlatformSettings(
+        mode=Mode.DISTRIBUTED,
+        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_namespace=f"t{run}.",
+        mongo_url=real_server("SINMUN_MONGO_URL"),
+        mongo_db_prefix=f"t{run}_",
+        search_engine=SearchEngine.OPENSEARCH,
+        search_url=real_server("SINMUN_SEARCH_URL"),
+        search_index_prefix=f"t{run}-",
+        boards_session_private_key=new_private_key_pem(),
+        **common,
+    )
+
+
 @pytest.fixture
 async def platform(
-    tmp_path: Path, aiohttp_client: ClientFactory
+    request: pytest.FixtureRequest, tmp_path: Path, aiohttp_client: ClientFactory
 ) -> AsyncIterator[tuple[TestClient, str]]:  # type: ignore[type-arg]
-    settings = PlatformSettings(
-        mode=Mode.EMBEDDED,
-        data_dir=tmp_path / "data",
-        consumer_retry_backoff_s=0.01,
-        consumer_max_attempts=2,
-        metrics_lag_interval_s=0.05,
-        ingest_partner_secrets={PARTNER: PARTNER_SECRET},
-    )
+    """All four services in one process: embedded unless the test asks for `distributed`."""
+    settings = platform_settings(getattr(request, "param", "embedded"), tmp_path)
     app = create_app(settings, SERVICES)
     client = await aiohttp_client(app)
     storage = await app[INFRA].open_storage("ingest")
@@ -64,6 +89,16 @@ async def platform(
     await storage.close()
     yield client, token
     await client.close()
+    if settings.mode is Mode.DISTRIBUTED:
+        engine = engine_client("opensearch", settings.search_url)
+        for kind in ("articles", "posts"):
+            await engine.delete_index(f"{settings.search_index_prefix}sinmun-{kind}-v*")
+        await engine.close()
+        for name in SERVICES:
+            mongo = MongoStorage(settings.mongo_url, settings.mongo_db_prefix + name)
+            await mongo.open()
+            await mongo.drop()
+            await mongo.close()
 
 
 async def submit(client: TestClient, token: str, **headers: str) -> str:  # type: ignore[type-arg]
@@ -205,6 +240,7 @@ async def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], .
     return samples(await response.text())
 
 
+@pytest.mark.parametrize("platform", ["embedded", "distributed"], indirect=True)
 async def test_metrics_show_freshness_lag_and_dead_letters_after_real_events(
     platform: tuple[TestClient, str],  # type: ignore[type-arg]
 ) -> None:
