@@ -16,8 +16,8 @@ then the middleware and the bus only pass context along and bind trace ids into 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -47,6 +47,8 @@ if TYPE_CHECKING:  # the SDK loads only when tracing is turned on (a faster star
 
 EXPORTERS = ("none", "console", "otlp")
 UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+INVALID_TRACE_ID = "0" * 32
 _propagator = TraceContextTextMapPropagator()
 _state: dict[str, Any] = {"provider": None, "tracer": None}
 
@@ -122,19 +124,23 @@ def current_traceparent() -> str | None:
 
 
 def trace_id_of(traceparent: str | None) -> str | None:
-    context = _context_of(traceparent)
-    if context is None:
+    """The trace id a W3C `traceparent` names (None when absent or malformed); a regex, not
+    the propagator, as it runs for every record consumed, traced or not."""
+    match = TRACEPARENT.match(traceparent or "")
+    if match is None or match.group(1) == INVALID_TRACE_ID:
         return None
-    return format(trace.get_current_span(context).get_span_context().trace_id, "032x")
+    return match.group(1)
 
 
-@contextlib.contextmanager
-def _logs_bound(trace_id: str | None) -> Iterator[None]:
-    if trace_id is None:
-        yield
-        return
-    with structlog.contextvars.bound_contextvars(trace_id=trace_id):
-        yield
+def _bind_trace_id(trace_id: str | None) -> Mapping[str, Any]:
+    """Bind `trace_id` into log lines; returns what `_unbind` needs (a plain call, not a
+    context manager: it runs for every record consumed)."""
+    return {} if trace_id is None else structlog.contextvars.bind_contextvars(trace_id=trace_id)
+
+
+def _unbind(tokens: Mapping[str, Any]) -> None:
+    if tokens:
+        structlog.contextvars.reset_contextvars(**tokens)
 
 
 @web.middleware
@@ -198,8 +204,9 @@ def traced_handler(topic: str, group: str, handler: Handler) -> Handler:
 
     async def handle(record: Record) -> None:
         traceparent = record.header("traceparent")
-        tracer = _tracer()
-        with _logs_bound(trace_id_of(traceparent)):
+        tokens = _bind_trace_id(trace_id_of(traceparent))
+        try:
+            tracer = _tracer()
             if tracer is None:
                 await handler(record)
                 return
@@ -212,6 +219,8 @@ def traced_handler(topic: str, group: str, handler: Handler) -> Handler:
                 attributes=attributes,
             ):
                 await handler(record)
+        finally:
+            _unbind(tokens)
 
     return handle
 
@@ -223,27 +232,36 @@ def traced_batch_handler(topic: str, group: str, handler: BatchHandler) -> Batch
     async def handle(records: Sequence[Record]) -> Sequence[PoisonRecordError | None]:
         trace_ids = {trace_id_of(r.header("traceparent")) for r in records}
         single = next(iter(trace_ids)) if len(trace_ids) == 1 else None
-        tracer = _tracer()
-        with _logs_bound(single):
+        tokens = _bind_trace_id(single)
+        try:
+            tracer = _tracer()
             if tracer is None:
                 return await handler(records)
-            spans = [_batch_span(tracer, topic, group, r) for r in records]
-            try:
-                outcomes = await handler(records)
-                for span, outcome in zip(spans, outcomes, strict=False):
-                    if outcome is not None:
-                        span.set_status(Status(StatusCode.ERROR, outcome.reason))
-                return outcomes
-            except Exception as exc:
-                for span in spans:
-                    span.record_exception(exc)
-                    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                raise
-            finally:
-                for span in spans:
-                    span.end()
+            return await _handle_in_spans(tracer, topic, group, handler, records)
+        finally:
+            _unbind(tokens)
 
     return handle
+
+
+async def _handle_in_spans(
+    tracer: Tracer, topic: str, group: str, handler: BatchHandler, records: Sequence[Record]
+) -> Sequence[PoisonRecordError | None]:
+    spans = [_batch_span(tracer, topic, group, r) for r in records]
+    try:
+        outcomes = await handler(records)
+        for span, outcome in zip(spans, outcomes, strict=False):
+            if outcome is not None:
+                span.set_status(Status(StatusCode.ERROR, outcome.reason))
+        return outcomes
+    except Exception as exc:
+        for span in spans:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+        raise
+    finally:
+        for span in spans:
+            span.end()
 
 
 def _batch_span(tracer: Tracer, topic: str, group: str, record: Record) -> Span:
@@ -283,7 +301,7 @@ class TracedBus:
         headers: Mapping[str, bytes] | None = None,
     ) -> None:
         tracer = _tracer()
-        raw = (headers or {}).get("traceparent")
+        raw = None if tracer is None or headers is None else headers.get("traceparent")
         parent = None if raw is None else _context_of(raw.decode("ascii", "replace"))
         if tracer is None or parent is None or headers is None:
             await self.inner.send(topic, key, value, headers)
