@@ -5,19 +5,18 @@ publishes pending events in order and then drops them from the document. If the 
 in between, the relay publishes them at the next start (same `event_id`, so consumers that
 saw it already ignore it).
 
-Publishing is batched: the stories one call hands over go together — their events sent side
-by side (in order within a story) and all their outbox marks written in one `write_many`.
-Batches of different stories run side by side (the store and bus group their writes); a story
-is never in two at once: a newer version of one in flight waits for the next batch.
+Publishing is batched like a group commit: whatever stories are waiting when a batch starts
+go together — their events sent side by side (in order within a story) and all their outbox
+marks written in one `write_many`. Batches run one at a time, so one story is never in two.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import orjson
 import structlog
@@ -32,18 +31,6 @@ MARK_ATTEMPTS = 5
 BATCH_LIMIT = 256
 
 
-@dataclass(frozen=True)
-class ReadAt:
-    """Where the relay stood when the sweep read the pending stories."""
-
-    running: frozenset[int]  # the numbers of the batches under way
-    started: int  # how many batches had started
-
-    def covers(self, batch: int) -> bool:
-        """Whether that batch saw the story at least as fresh as the read did."""
-        return batch in self.running or batch > self.started
-
-
 class OutboxRelay:
     def __init__(self, store: ArticleStore, bus: EventBus, batch_limit: int = BATCH_LIMIT) -> None:
         self._store = store
@@ -51,8 +38,8 @@ class OutboxRelay:
         self._batch_limit = batch_limit
         self._queued: dict[str, Story] = {}  # waiting for the next batch, by article id
         self._waiters: dict[str, asyncio.Future[None]] = {}  # the callers of the queued ones
-        self._running: dict[asyncio.Task[None], int] = {}  # batches under way, by number
-        # The stories of those batches: the revision each publishes and its callers.
+        self._batch: asyncio.Task[None] | None = None
+        # The batch under way: per article id, the revision it publishes and its callers.
         self._in_flight: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self._batches = 0  # how many batches have started
         self._last_batch: OrderedDict[str, int] = OrderedDict()  # article id -> its last batch
@@ -90,21 +77,20 @@ class OutboxRelay:
         while len(self._sent) > SENT_MEMORY:
             self._sent.popitem(last=False)
 
-    async def publish(self, stories: Sequence[Story], *, read_at: ReadAt | None = None) -> None:
-        """Publish these just-saved stories' pending events, in a batch that starts at once
-        unless the story is in one under way (then in the next one after it).
+    async def publish(self, stories: Sequence[Story], *, read_after: int | None = None) -> None:
+        """Publish these just-saved stories' pending events, in the next batch.
 
         Returns once they are published and marked, or, if the bus or the store failed,
         left in the outbox for the sweep (logged; the sweep is asked to run at once).
-        `read_at`: the batches under way when the stories were read, and how many had
-        started; a story one of those or a later batch took is left alone (that batch saw it
-        at least as fresh, and a batch that fails asks for another sweep).
+        `read_after`: the stories were read after that many batches (the one under way
+        excluded); a story a later batch took is left alone (that batch saw it at least as
+        fresh, and a batch that fails asks for another sweep).
         """
         loop = asyncio.get_running_loop()
         waiting: list[asyncio.Future[None]] = []
         for story in stories:
             article_id = story.article.article_id
-            if read_at is not None and read_at.covers(self._last_batch.get(article_id, 0)):
+            if read_after is not None and self._last_batch.get(article_id, -1) > read_after:
                 continue
             flying = self._in_flight.get(article_id)
             if flying is not None and flying[0] >= story.revision:
@@ -114,40 +100,38 @@ class OutboxRelay:
             if known is None or known.revision < story.revision:
                 self._queued[article_id] = story
             waiting.append(self._waiters.setdefault(article_id, loop.create_future()))
-        self._start_batches()
+        if self._batch is None:
+            self._next_batch()
         if waiting:
             await asyncio.wait(waiting)  # not gather: a cancelled caller leaves others waiting
 
-    def _start_batches(self) -> None:
-        """Start a batch of the queued stories no batch has in hand, while fewer than
-        `batch_limit` stories are in flight (what `recall_published` reads back covers)."""
-        room = self._batch_limit - len(self._in_flight)
-        ids = [i for i in self._queued if i not in self._in_flight][:room]
-        if not ids:
+    def _next_batch(self) -> None:
+        if not self._queued:
+            self._batch, self._in_flight = None, {}
             return
+        ids = list(itertools.islice(self._queued, self._batch_limit))
         self._batches += 1
-        number = self._batches
-        loop = asyncio.get_running_loop()
+        for article_id in ids:
+            self._last_batch[article_id] = self._batches
+            self._last_batch.move_to_end(article_id)
+        while len(self._last_batch) > SENT_MEMORY:
+            self._last_batch.popitem(last=False)
         stories = [self._queued.pop(article_id) for article_id in ids]
+        loop = asyncio.get_running_loop()
+        self._in_flight = {}
         for story in stories:
             article_id = story.article.article_id
             waiter = self._waiters.pop(article_id, None) or loop.create_future()
             self._in_flight[article_id] = (story.revision, waiter)
-            self._last_batch[article_id] = number
-            self._last_batch.move_to_end(article_id)
-        while len(self._last_batch) > SENT_MEMORY:
-            self._last_batch.popitem(last=False)
-        batch = asyncio.create_task(self._flush(stories), name=f"outbox batch {number}")
-        self._running[batch] = number
-        batch.add_done_callback(lambda done: self._settle(done, ids))
+        self._batch = asyncio.create_task(self._flush(stories), name="outbox batch")
+        self._batch.add_done_callback(lambda _: self._settle())
 
-    def _settle(self, batch: asyncio.Task[None], ids: list[str]) -> None:
-        self._running.pop(batch, None)
-        for article_id in ids:
-            _, waiter = self._in_flight.pop(article_id)
+    def _settle(self) -> None:
+        for _, waiter in self._in_flight.values():
             if not waiter.done():
                 waiter.set_result(None)
-        self._start_batches()
+        self._in_flight = {}
+        self._next_batch()
 
     async def _flush(self, stories: list[Story]) -> None:
         try:
@@ -196,9 +180,9 @@ class OutboxRelay:
 
     async def flush_all(self) -> int:
         """Publish every story's pending events; returns how many stories had some."""
-        read_at = ReadAt(frozenset(self._running.values()), self._batches)
+        read_after = self._batches - (self._batch is not None)  # the one under way: not after
         pending = await self._store.with_pending_events(limit=1000)
-        await self.publish(pending, read_at=read_at)
+        await self.publish(pending, read_after=read_after)
         return len(pending)
 
     async def run(self, interval_s: float = 30.0) -> None:
