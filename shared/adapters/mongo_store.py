@@ -69,6 +69,7 @@ def _checked(doc: Document) -> Document:
 CLAIM_TIMEOUT = timedelta(seconds=10)
 BUSY = "SQLITE_BUSY"
 BUSY_TRIES = 6
+FERRETDB_WRITERS = 4  # concurrent replaces of one write_many on FerretDB
 
 
 class BusyRetrying:
@@ -247,8 +248,16 @@ class MongoCollection:
             # FerretDB v1 deadlocks on an update command of many statements (each one's
             # cursor holds a pooled connection the next statement waits for; seen with 20
             # replaces, and it hangs the whole server), so replaces go one command each.
+            # A few at a time: FerretDB's SQLite writes one at a time, and a crowd of
+            # concurrent writers only earns SQLITE_BUSY answers and back-off.
             insert_all = self._bulk_write([(i, InsertOne(d)) for i, d in inserts], results)
-            _, *rest = await asyncio.gather(insert_all, *(self._replace(r) for r in replaces))
+            gate = asyncio.Semaphore(FERRETDB_WRITERS)
+
+            async def gated(replace: Replace) -> WriteResult:
+                async with gate:
+                    return await self._replace(replace)
+
+            _, *rest = await asyncio.gather(insert_all, *(gated(r) for r in replaces))
             outcomes = cast("list[WriteResult]", rest)
         results.update((r.index, outcome) for r, outcome in zip(replaces, outcomes, strict=True))
         return [results[i] for i in range(len(ops))]
