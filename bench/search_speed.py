@@ -51,6 +51,7 @@ from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
 ROOT = Path(__file__).parent.parent
 LEVELS = (1, 10, 50)
 REQUESTS_PER_LEVEL = 600
+ROUND = 100  # calls through one path before the other takes its turn
 
 
 def settings_for(backend: str, data_dir: Path, run: str) -> IngestSettings:
@@ -119,20 +120,28 @@ async def fill(index: SearchIndex, n: int, analyzer: KiwiAnalyzer) -> None:
     await index.refresh()
 
 
-async def levels(call: Callable[[int], Awaitable[None]]) -> dict[int, list[float]]:
-    """Latencies of REQUESTS_PER_LEVEL calls at each concurrency level."""
-    out: dict[int, list[float]] = {}
+async def levels(
+    service: Callable[[int], Awaitable[None]], direct: Callable[[int], Awaitable[None]]
+) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
+    """Latencies of REQUESTS_PER_LEVEL calls through each path at each concurrency level, the
+    two paths taking turns in rounds of ROUND calls: other work on a shared machine then
+    weighs on both alike instead of on whichever path happened to run during it."""
+    out: tuple[dict[int, list[float]], dict[int, list[float]]] = ({}, {})
 
-    async def worker(counter: Iterator[int], latencies: list[float]) -> None:
+    async def worker(call: Callable[[int], Awaitable[None]], counter: Iterator[int],
+                     latencies: list[float]) -> None:  # fmt: skip
         for i in counter:
             started = time.perf_counter()
             await call(i)
             latencies.append(time.perf_counter() - started)
 
     for level in LEVELS:
-        counter = iter(range(REQUESTS_PER_LEVEL))
-        out[level] = []
-        await asyncio.gather(*(worker(counter, out[level]) for _ in range(level)))
+        for path in out:
+            path[level] = []
+        for first in range(0, REQUESTS_PER_LEVEL, ROUND):
+            for call, path in zip((service, direct), out, strict=True):
+                counter = iter(range(first, min(first + ROUND, REQUESTS_PER_LEVEL)))
+                await asyncio.gather(*(worker(call, counter, path[level]) for _ in range(level)))
     return out
 
 
@@ -187,29 +196,30 @@ async def query_latency(
                     assert response.status == 200, await response.text()
                     await response.read()
 
-            await levels(through_service)  # warm both paths once
-            await levels(straight_to_engine)
-            service = await levels(through_service)
-            direct = await levels(straight_to_engine)
+            await levels(through_service, straight_to_engine)  # warm both paths once
+            service, direct = await levels(through_service, straight_to_engine)
     finally:
         process.terminate()
         process.wait(timeout=30)
-        if isinstance(index, EngineSearchIndex):
-            await index.drop_generation("1")
         await index.close()
     return service, direct
 
 
 def report(backend: str, n: int, publish: list[float], service: Any, direct: Any) -> str:
     ms = 1000
-    direct_name = "SQLite index in process" if backend == "embedded" else "OpenSearch `_search`"
+    direct_name = (
+        "the SQLite index called in process with the same parsed query"
+        if backend == "embedded"
+        else "OpenSearch `_search` with the service's own request (same body bytes, same "
+        "filter_path)"
+    )
     lines = [
         f"\n### Search speed, {backend} ({time.strftime('%Y-%m-%d')}, {n} articles)\n",
         f"Command: `.venv/bin/python -m bench.search_speed --backend {backend} -n {n}`\n",
         f"Publish → searchable ({len(publish)} articles one by one): "
         f"p50 {statistics.median(publish) * ms:.0f} ms, p95 {quantile(publish, 95) * ms:.0f} ms\n",
         f"Queries ({REQUESTS_PER_LEVEL} per level, the {len(judged_queries())} judged queries "
-        f"in turn); direct = {direct_name} with the same parsed query:\n",
+        f"in turn, the two paths alternating every {ROUND} calls); direct = {direct_name}:\n",
         "| clients | service p50 | service p99 | direct p50 | direct p99 | service/direct p50 |",
         "|---|---|---|---|---|---|",
     ]
@@ -226,10 +236,25 @@ def report(backend: str, n: int, publish: list[float], service: Any, direct: Any
 async def run(backend: str, n: int) -> str:
     run_id = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp:
-        publish = await publish_to_searchable(settings_for(backend, Path(tmp) / "a", run_id))
+        first = settings_for(backend, Path(tmp) / "a", run_id)
         settings = settings_for(backend, Path(tmp) / "b", run_id + "q")
-        service, direct = await query_latency(settings, backend, n)
+        try:
+            publish = await publish_to_searchable(first)
+            service, direct = await query_latency(settings, backend, n)
+        finally:
+            if backend == "distributed":
+                await drop_engine_indexes(first, settings)
     return report(backend, n, publish, service, direct)
+
+
+async def drop_engine_indexes(*runs: IngestSettings) -> None:
+    """Every index the runs' services made (articles and board posts, all generations)."""
+    client = engine_client("opensearch", runs[0].search_url)
+    try:
+        for settings in runs:
+            await client.delete_index(f"{settings.search_index_prefix}sinmun-*")
+    finally:
+        await client.close()
 
 
 def main() -> None:
