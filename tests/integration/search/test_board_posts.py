@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from services.bootstrap import create_app
 from services.search import api
 from services.search.analysis import KiwiAnalyzer
 from services.search.posts import PostIndexer
@@ -37,9 +38,10 @@ from shared.schemas import (
     PostUpdated,
 )
 from shared.service import INFRA
+from shared.settings import Mode, SinmunSettings
 from shared.topics import BOARDS_EVENTS
 from tests.conftest import real_server
-from tests.integration.search.conftest import Platform
+from tests.integration.search.conftest import ClientFactory, Platform
 
 CREATED = datetime(2026, 9, 3, 9, 30, tzinfo=UTC)
 
@@ -215,3 +217,41 @@ async def test_a_rebuild_of_the_posts_index_replays_boards_events(platform: Plat
     assert (report.previous, report.generation, report.documents) == ("1", "2", 1)
     rebuilt = await posts_until(platform, 1, q="구룡포")
     assert [h["post_id"] for h in rebuilt["hits"]] == ["r1"]  # the hidden post stays hidden
+
+
+async def test_a_post_written_on_the_boards_is_found_until_its_author_deletes_it(
+    tmp_path: Path, aiohttp_client: ClientFactory
+) -> None:
+    """The real producer: the boards service beside search in one embedded process."""
+    settings = SinmunSettings(mode=Mode.EMBEDDED, data_dir=tmp_path, log_level="WARNING")
+    client = await aiohttp_client(create_app(settings, ["boards", "search"]))
+    member = {
+        "email": "reader@example.kr",
+        "nickname": "포항사람",
+        "password": "영일만-바다-2026-봄",
+    }
+    assert (await client.post("/api/members", json=member)).status == 201
+    login = await client.post(
+        "/api/sessions", json={"login": "포항사람", "password": member["password"]}
+    )
+    auth = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    written = await client.post(
+        "/api/boards/free/posts", headers=auth,
+        json={"title": "영일대 야경 사진", "body_text": "포항시는 밤이 예쁩니다"},
+    )  # fmt: skip
+    assert written.status == 201
+    post_id = (await written.json())["post"]["post_id"]
+
+    async def found(q: str, total: int) -> list[dict[str, Any]]:
+        async with asyncio.timeout(30):
+            while True:
+                body = await (await client.get("/api/search/posts", params={"q": q})).json()
+                if body["total"] == total:
+                    return list(body["hits"])
+                await asyncio.sleep(0.05)
+
+    hits = await found("포항시에서", 1)
+    assert (hits[0]["post_id"], hits[0]["author_nick"]) == (post_id, "포항사람")
+    deleted = await client.delete(f"/api/boards/free/posts/{post_id}", headers=auth)
+    assert deleted.status == 204
+    assert await found("영일대", 0) == []
