@@ -72,6 +72,7 @@ def test_up_answers_within_five_seconds_and_stops_cleanly(tmp_path: Path, stop_s
             "bus": True,
             "ingest.storage": True,
             "search.index": True,
+            "search.posts": True,
             "boards.storage": True,
             "render.storage": True,
         }
@@ -87,6 +88,7 @@ def test_up_answers_within_five_seconds_and_stops_cleanly(tmp_path: Path, stop_s
         "ingest.sqlite3",
         "render.sqlite3",
         "search.sqlite3",
+        "search_posts.sqlite3",
     ]
 
 
@@ -138,13 +140,18 @@ def test_serve_runs_search_on_kafka_and_opensearch(tmp_path: Path) -> None:
         wait_healthy(base, process, 30)
         status, ready = get_json(base + "/readyz")
         assert status == 200, ready
-        assert ready["checks"] == {"bus": True, "search.index": True}
-        assert get_json(base + "/api/search/status")[1] == {"generation": "1", "documents": 0}
+        assert ready["checks"] == {"bus": True, "search.index": True, "search.posts": True}
+        assert get_json(base + "/api/search/status")[1] == {
+            "generation": "1",
+            "documents": 0,
+            "posts": {"generation": "1", "documents": 0},
+        }
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
-        request = urllib.request.Request(
-            f"{env['SINMUN_SEARCH_URL']}/{prefix}sinmun-articles-v1", method="DELETE"
-        )
-        urllib.request.urlopen(request, timeout=10).close()
+        for kind in ("articles", "posts"):
+            request = urllib.request.Request(
+                f"{env['SINMUN_SEARCH_URL']}/{prefix}sinmun-{kind}-v1", method="DELETE"
+            )
+            urllib.request.urlopen(request, timeout=10).close()
     assert code == 0
