@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiohttp import web
@@ -9,6 +10,7 @@ from aiohttp import web
 from services.boards import board_api, identity
 from services.boards.members import MemberStore
 from services.boards.outbox import BoardsOutbox
+from services.boards.passwords import dummy_hash
 from services.boards.posts import PostStore
 from services.boards.reactions import ReactionStore
 from services.boards.read_cache import PageCache, ViewCounter
@@ -29,6 +31,7 @@ class BoardsService:
         self.storage: DocumentStorage | None = None
         self.views: ViewCounter | None = None
         self.outbox: BoardsOutbox | None = None
+        self._dummy_hash: asyncio.Future[str] | None = None
 
     def add_routes(self, app: web.Application) -> None:
         identity.add_routes(app)
@@ -38,6 +41,9 @@ class BoardsService:
         settings = BoardsSettings(**infra.settings.model_dump())
         self.storage = await infra.open_storage(self.name)
         app[PROBES][f"{self.name}.storage"] = self.storage.ping
+        # Unknown logins verify against this hash; argon2 releases the GIL, so it is made in a
+        # thread while the server comes up instead of at import or on the first such login.
+        self._dummy_hash = asyncio.get_running_loop().run_in_executor(None, dummy_hash)
         key = private_key_for(settings, settings.boards_session_private_key.get_secret_value())
         ttl = settings.boards_session_ttl_s
         members = await MemberStore.open(self.storage)

@@ -21,7 +21,7 @@ from pydantic import (
 from services.boards.member_events import NoSuchMemberError, change_role
 from services.boards.members import MemberStore, TakenError, email_key, nickname_key
 from services.boards.outbox import BoardsOutbox
-from services.boards.passwords import DUMMY_HASH, hash_password, verify_password, weakness
+from services.boards.passwords import dummy_hash, hash_password, verify_password, weakness
 from services.boards.spam import refuse
 from services.boards.throttle import LoginThrottle
 from shared.auth import require_session
@@ -173,7 +173,7 @@ async def log_in(request: web.Request) -> web.Response:
     member = await (deps.members.by_email(login) if "@" in login
                     else deps.members.by_nickname(login))  # fmt: skip
     # An unknown login costs the same hash check, so timing does not reveal members.
-    ok = verify_password(member.password_hash if member else DUMMY_HASH, form.password)
+    ok = verify_password(member.password_hash if member else dummy_hash(), form.password)
     if member is None or not ok:
         await deps.throttle.failed(account, client)
         raise ServiceError(401, "invalid_credentials", "wrong login or password")
