@@ -20,6 +20,8 @@ from typing import Protocol, runtime_checkable
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
+from shared.tasks import stop_task
+
 log = structlog.get_logger("sinmun.metrics")
 
 # From a few milliseconds (embedded) to minutes (a consumer catching up after an outage).
@@ -101,11 +103,8 @@ class LagMonitor:
             await asyncio.sleep(self._interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         for group, topic, partition in self._series:
             with contextlib.suppress(KeyError):
                 CONSUMER_LAG.remove(topic, str(partition), group)

@@ -12,7 +12,6 @@ with its `event_id`, which consumers deduplicate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import OrderedDict
 from typing import Any
@@ -22,6 +21,7 @@ import structlog
 from shared.ports.bus import EventBus, stored_envelope_headers
 from shared.ports.storage import Collection, DocumentStorage
 from shared.schemas import Envelope, Event
+from shared.tasks import stop_task
 from shared.topics import Topic
 
 log = structlog.get_logger("sinmun.boards.outbox")
@@ -123,7 +123,4 @@ class BoardsOutbox:
             await asyncio.sleep(interval_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ import structlog
 
 from services.boards.posts import PostStore
 from services.boards.reactions import VIEW_WINDOW, ReactionStore
+from shared.tasks import stop_task
 
 log = structlog.get_logger("sinmun.boards")
 PAGE_TTL_S = 1.0
@@ -126,8 +126,5 @@ class ViewCounter:
             await self.flush()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         await self.flush()

@@ -48,6 +48,7 @@ from shared.ports.storage import (
     WriteResult,
 )
 from shared.schemas import ArticleViewed, ClientClass, Envelope, UnknownEventError, decode_envelope
+from shared.tasks import stop_task
 from shared.topics import ARTICLES_VIEWED
 
 log = structlog.get_logger("sinmun.render")
@@ -185,11 +186,8 @@ class ViewPublisher:
             await self._publish(self._queue.get_nowait())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5):
                 await self.flush()
@@ -430,8 +428,5 @@ class MostViewed:
                 log.warning("most_viewed_refresh_failed", error=repr(exc))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None

@@ -14,7 +14,6 @@ conditional request that already has it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import secrets
 import time
@@ -27,6 +26,7 @@ import structlog
 from aiohttp import web
 
 from shared.ports.storage import Collection, DocumentStorage
+from shared.tasks import stop_task
 
 log = structlog.get_logger("sinmun.render")
 
@@ -217,8 +217,5 @@ class Revisions:
                 log.warning("revisions_poll_failed", error=repr(exc))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
