@@ -47,7 +47,8 @@ from shared.ports.storage import (
     WriteOp,
     WriteResult,
 )
-from shared.schemas import ArticleViewed, ClientClass, Envelope, UnknownEventError, decode_envelope
+from shared.records import decode_record
+from shared.schemas import ArticleViewed, ClientClass, Envelope
 from shared.tasks import stop_task
 from shared.topics import ARTICLES_VIEWED
 
@@ -223,9 +224,9 @@ class ViewCounter:
         views: list[tuple[ArticleViewed, str]] = []
         for i, record in enumerate(records):
             try:
-                envelope = decode_envelope(record.value)
-            except (UnknownEventError, ValueError) as exc:
-                results[i] = PoisonRecordError("undecodable_event", {"message": str(exc)})
+                envelope = decode_record(record)
+            except PoisonRecordError as exc:
+                results[i] = exc
                 continue
             if isinstance(envelope.payload, ArticleViewed):
                 views.append((envelope.payload, str(envelope.event_id)))

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from aiohttp import web
@@ -30,16 +29,14 @@ from services.render.settings import RenderSettings
 from shared.metrics import PUBLISH_TO_PAGE, observe_freshness
 from shared.ports.bus import EventBus, PoisonRecordError, Record, Subscription
 from shared.ports.storage import DocumentStorage
+from shared.records import decode_record
 from shared.schemas import (
     ArticlePublished,
     ArticleRetracted,
     CommentAdded,
-    Envelope,
     PostCreated,
     PostHidden,
     PostUpdated,
-    UnknownEventError,
-    decode_envelope,
 )
 from shared.service import Infrastructure
 from shared.topics import ARTICLES_PUBLISHED, ARTICLES_VIEWED, BOARDS_EVENTS
@@ -52,14 +49,7 @@ VIEWS_GROUP = "render-views"
 
 
 def _decode(record: Record) -> object:
-    return _envelope(record).payload
-
-
-def _envelope(record: Record) -> Envelope[Any]:
-    try:
-        return decode_envelope(record.value)
-    except (UnknownEventError, ValueError) as exc:
-        raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
+    return decode_record(record).payload
 
 
 BatchResults = list[PoisonRecordError | None]
@@ -78,7 +68,7 @@ class ArticleProjection:
         applied: list[datetime] = []
         for i, record in enumerate(records):
             try:
-                envelope = _envelope(record)
+                envelope = decode_record(record)
             except PoisonRecordError as exc:
                 results[i] = exc
                 continue

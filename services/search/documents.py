@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 
 import nh3
 
@@ -22,6 +23,16 @@ def plain_text(body_html: str) -> str:
     text = html.unescape(nh3.clean(marked, tags=set(), strip_comments=True))
     lines = (SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def analyzed_fields(texts: Mapping[str, str], analyzer: Analyzer) -> dict[str, object]:
+    """Each weighted field's Korean tokens (`_t`) and compound parts (`_c`), as indexed."""
+    fields: dict[str, object] = {}
+    for name in FIELD_WEIGHTS:
+        analyzed = analyzer.index(texts[name])
+        fields[f"{name}_t"] = analyzed.joined()
+        fields[f"{name}_c"] = analyzed.joined_compounds()
+    return fields
 
 
 def index_document(article: Article, analyzer: Analyzer) -> IndexDocument:
@@ -43,10 +54,7 @@ def index_document(article: Article, analyzer: Analyzer) -> IndexDocument:
         "tags": " , ".join(article.tags),
         "body": str(fields["body"]),
     }
-    for name in FIELD_WEIGHTS:
-        analyzed = analyzer.index(texts[name])
-        fields[f"{name}_t"] = analyzed.joined()
-        fields[f"{name}_c"] = analyzed.joined_compounds()
+    fields.update(analyzed_fields(texts, analyzer))
     fields[SUGGEST_KEYS] = suggest_keys(article.headline)
     fields[SUGGEST_GRAMS] = " ".join(jamo_grams(article.headline))
     return IndexDocument(article.article_id, article.version, fields)

@@ -11,9 +11,10 @@ import structlog
 from services.search.analysis import Analyzer
 from services.search.documents import index_document
 from shared.metrics import PUBLISH_TO_INDEX, observe_freshness
-from shared.ports.bus import PoisonRecordError, Record
+from shared.ports.bus import Record
 from shared.ports.search import IndexDocument, SearchIndex
-from shared.schemas import ArticlePublished, ArticleRetracted, UnknownEventError, decode_envelope
+from shared.records import decode_record
+from shared.schemas import ArticlePublished, ArticleRetracted
 
 log = structlog.get_logger("sinmun.search")
 
@@ -27,10 +28,7 @@ class ArticleIndexer:
         self._generation = generation  # None: the live alias; else a generation being rebuilt
 
     async def on_published(self, record: Record) -> None:
-        try:
-            envelope = decode_envelope(record.value)
-        except (UnknownEventError, ValueError) as exc:
-            raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
+        envelope = decode_record(record)
         event = envelope.payload
         if isinstance(event, ArticlePublished):
             doc = index_document(event.article, self._analyzer)

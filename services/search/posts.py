@@ -18,21 +18,20 @@ from __future__ import annotations
 import structlog
 
 from services.search.analysis import Analyzer
-from shared.ports.bus import PoisonRecordError, Record
+from services.search.documents import analyzed_fields
+from shared.ports.bus import Record
 from shared.ports.search import (
-    FIELD_WEIGHTS,
     SUGGEST_GRAMS,
     SUGGEST_KEYS,
     IndexDocument,
     SearchIndex,
 )
+from shared.records import decode_record
 from shared.schemas import (
     BoardPost,
     PostCreated,
     PostHidden,
     PostUpdated,
-    UnknownEventError,
-    decode_envelope,
 )
 
 log = structlog.get_logger("sinmun.search.posts")
@@ -53,10 +52,7 @@ def post_document(post: BoardPost, version: int, analyzer: Analyzer) -> IndexDoc
         "updated_at": post.updated_at.isoformat() if post.updated_at else None,
     }
     texts = {"headline": post.title, "subhead": "", "tags": "", "body": post.body_text}
-    for name in FIELD_WEIGHTS:
-        analyzed = analyzer.index(texts[name])
-        fields[f"{name}_t"] = analyzed.joined()
-        fields[f"{name}_c"] = analyzed.joined_compounds()
+    fields.update(analyzed_fields(texts, analyzer))
     fields[SUGGEST_KEYS] = []  # suggestions complete article headlines only
     fields[SUGGEST_GRAMS] = ""
     return IndexDocument(post.post_id, version, fields)
@@ -76,10 +72,7 @@ class PostIndexer:
         self._generation = generation  # None: the live alias; else a generation being rebuilt
 
     async def on_board_event(self, record: Record) -> None:
-        try:
-            envelope = decode_envelope(record.value)
-        except (UnknownEventError, ValueError) as exc:
-            raise PoisonRecordError("undecodable_event", {"message": str(exc)}) from exc
+        envelope = decode_record(record)
         event = envelope.payload
         version = event_version(record)
         if isinstance(event, PostCreated | PostUpdated):
