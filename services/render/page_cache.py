@@ -20,11 +20,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from aiohttp import web
 
+from services.render.formatting import http_date
 from shared.ports.storage import Collection, DocumentStorage
 from shared.tasks import stop_task
 
@@ -89,8 +90,7 @@ def respond(
     if page.etag:
         headers["ETag"] = page.etag
     if page.last_modified is not None:
-        lm = page.last_modified.astimezone(UTC)
-        headers["Last-Modified"] = lm.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        headers["Last-Modified"] = http_date(page.last_modified)
     if page.status == 200 and request.method in ("GET", "HEAD") and not_modified(request, page):
         return web.Response(status=304, headers=headers)
     content_type, _, charset = page.content_type.partition("; charset=")
