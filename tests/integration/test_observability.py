@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,10 @@ from shared.adapters.engine_client import engine_client
 from shared.adapters.mongo_store import MongoStorage
 from shared.service import INFRA
 from shared.sessions import new_private_key_pem
-from shared.settings import Mode, SearchEngine
+from shared.settings import Mode
 from shared.signatures import SIGNATURE_HEADER, sign
 from shared.telemetry import configure_tracing, shutdown_tracing
-from tests.conftest import real_server
+from tests.backends import backend_settings
 from tests.integration.render.test_site import seed_article
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
@@ -52,28 +51,12 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 def platform_settings(mode: str, tmp_path: Path) -> PlatformSettings:
-    common: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "consumer_retry_backoff_s": 0.01,
-        "consumer_max_attempts": 2,
-        "metrics_lag_interval_s": 0.05,
-        "ingest_partner_secrets": {PARTNER: PARTNER_SECRET},
-    }
-    if mode == "embedded":
-        return PlatformSettings(mode=Mode.EMBEDDED, **common)
-    run = uuid.uuid4().hex[:10]
-    return PlatformSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        search_engine=SearchEngine.OPENSEARCH,
-        search_url=real_server("SINMUN_SEARCH_URL"),
-        search_index_prefix=f"t{run}-",
-        boards_session_private_key=new_private_key_pem(),
-        **common,
-    )
+    return backend_settings(
+        PlatformSettings, mode, tmp_path, search_engine=True,
+        distributed={"boards_session_private_key": new_private_key_pem()},
+        consumer_retry_backoff_s=0.01, consumer_max_attempts=2, metrics_lag_interval_s=0.05,
+        ingest_partner_secrets={PARTNER: PARTNER_SECRET},
+    )  # fmt: skip
 
 
 @pytest.fixture

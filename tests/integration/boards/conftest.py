@@ -21,8 +21,7 @@ from shared.ports.bus import Record
 from shared.schemas import decode_envelope
 from shared.service import INFRA
 from shared.sessions import new_private_key_pem
-from shared.settings import Mode
-from tests.conftest import real_server
+from tests.backends import backend_settings
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
 STRONG = "영일만-바다-2026-봄"
@@ -71,23 +70,11 @@ class Boards:
 
 @pytest.fixture(params=["embedded", "distributed"])
 def boards_settings(request: pytest.FixtureRequest, tmp_path: Path) -> BoardsSettings:
-    common: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "boards_login_max_failures": 3,
-        "boards_login_lock_s": 2,
-    }
-    if request.param == "embedded":
-        return BoardsSettings(mode=Mode.EMBEDDED, **common)
-    run = uuid.uuid4().hex[:10]
-    return BoardsSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        boards_session_private_key=new_private_key_pem(),
-        **common,
-    )
+    return backend_settings(
+        BoardsSettings, request.param, tmp_path,
+        distributed={"boards_session_private_key": new_private_key_pem()},
+        boards_login_max_failures=3, boards_login_lock_s=2,
+    )  # fmt: skip
 
 
 BoardsFactory = Callable[..., Awaitable[Boards]]

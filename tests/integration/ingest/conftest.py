@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,8 @@ from shared.adapters.mongo_store import MongoStorage
 from shared.ports.bus import Record
 from shared.schemas import Envelope, decode_envelope
 from shared.service import INFRA, Infrastructure
-from shared.settings import Mode
 from shared.topics import ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
-from tests.conftest import real_server
+from tests.backends import backend_settings
 
 PARTNER = "경북통신"
 PARTNER_SECRET = "test-only-partner-secret"
@@ -57,24 +55,11 @@ class IngestUnderTest:
 
 @pytest.fixture(params=["embedded", "distributed"])
 def ingest_settings(request: pytest.FixtureRequest, tmp_path: Path) -> IngestSettings:
-    run = uuid.uuid4().hex[:10]
-    common = {
-        "data_dir": tmp_path / "data",
-        "ingest_partner_secrets": {PARTNER: PARTNER_SECRET},
-        "ingest_outbox_sweep_s": 0.5,
-        "consumer_retry_backoff_s": 0.01,
-        "consumer_max_attempts": 2,
-    }
-    if request.param == "embedded":
-        return IngestSettings(mode=Mode.EMBEDDED, **common)  # type: ignore[arg-type]
-    return IngestSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        **common,  # type: ignore[arg-type]
-    )
+    return backend_settings(
+        IngestSettings, request.param, tmp_path,
+        ingest_partner_secrets={PARTNER: PARTNER_SECRET}, ingest_outbox_sweep_s=0.5,
+        consumer_retry_backoff_s=0.01, consumer_max_attempts=2,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ retraction takes it out again. On both backends (embedded; Kafka + FerretDB)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -21,7 +19,7 @@ from services.render.settings import RenderSettings
 from shared.adapters.mongo_store import MongoStorage
 from shared.service import INFRA
 from shared.settings import Mode
-from tests.conftest import real_server
+from tests.backends import backend_settings
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
 SITE = "https://news.example.kr"
@@ -30,22 +28,10 @@ SERVICES = ["ingest", "render"]
 
 @pytest.fixture(params=["embedded", "distributed"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> RenderSettings:
-    common: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "consumer_retry_backoff_s": 0.01,
-        "render_public_url": SITE,
-    }
-    if request.param == "embedded":
-        return RenderSettings(mode=Mode.EMBEDDED, **common)
-    run = uuid.uuid4().hex[:10]
-    return RenderSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        **common,
-    )
+    return backend_settings(
+        RenderSettings, request.param, tmp_path,
+        consumer_retry_backoff_s=0.01, render_public_url=SITE,
+    )  # fmt: skip
 
 
 @pytest.fixture

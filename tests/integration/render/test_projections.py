@@ -4,11 +4,9 @@ read models, page invalidation on every replica, and 실시간 많이본 뉴스.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -32,9 +30,8 @@ from shared.schemas import (
     decode_envelope,
 )
 from shared.service import Infrastructure
-from shared.settings import Mode
 from shared.topics import ARTICLES_PUBLISHED, BOARDS_EVENTS
-from tests.conftest import real_server
+from tests.backends import backend_settings
 from tests.integration.render.factories import article, article_id, comment, post
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
@@ -42,22 +39,10 @@ CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/13
 
 @pytest.fixture(params=["embedded", "distributed"])
 def render_settings(request: pytest.FixtureRequest, tmp_path: Path) -> RenderSettings:
-    common: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "consumer_retry_backoff_s": 0.01,
-        "render_most_viewed_refresh_s": 0.2,
-    }
-    if request.param == "embedded":
-        return RenderSettings(mode=Mode.EMBEDDED, **common)
-    run = uuid.uuid4().hex[:10]
-    return RenderSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        **common,
-    )
+    return backend_settings(
+        RenderSettings, request.param, tmp_path,
+        consumer_retry_backoff_s=0.01, render_most_viewed_refresh_s=0.2,
+    )  # fmt: skip
 
 
 @pytest.fixture

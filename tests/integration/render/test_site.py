@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,8 @@ from shared.adapters.mongo_store import MongoStorage
 from shared.schemas.boards import Role
 from shared.service import INFRA
 from shared.sessions import CSRF_COOKIE, new_private_key_pem
-from shared.settings import Mode, SearchEngine
-from tests.conftest import real_server
+from shared.settings import Mode
+from tests.backends import backend_settings
 
 DATA = Path(__file__).parents[2] / "data"
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
@@ -100,26 +99,11 @@ class SiteSettings(BoardsSettings, RenderSettings):
 
 @pytest.fixture(params=["embedded", "distributed"])
 def site_settings(request: pytest.FixtureRequest, tmp_path: Path) -> SiteSettings:
-    common: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "consumer_retry_backoff_s": 0.01,
-        "render_public_url": "https://news.example.kr",
-    }
-    if request.param == "embedded":
-        return SiteSettings(mode=Mode.EMBEDDED, **common)
-    run = uuid.uuid4().hex[:10]
-    return SiteSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        search_engine=SearchEngine.OPENSEARCH,
-        search_url=real_server("SINMUN_SEARCH_URL"),
-        search_index_prefix=f"t{run}-",
-        boards_session_private_key=new_private_key_pem(),
-        **common,
-    )
+    return backend_settings(
+        SiteSettings, request.param, tmp_path, search_engine=True,
+        distributed={"boards_session_private_key": new_private_key_pem()},
+        consumer_retry_backoff_s=0.01, render_public_url="https://news.example.kr",
+    )  # fmt: skip
 
 
 @pytest.fixture

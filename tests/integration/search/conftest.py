@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,8 @@ from services.ingest.tokens import TokenRole, TokenStore
 from shared.adapters.engine_client import engine_client
 from shared.adapters.mongo_store import MongoStorage
 from shared.service import INFRA
-from shared.settings import Mode, SearchEngine
-from tests.conftest import real_server
+from shared.settings import SearchEngine
+from tests.backends import backend_settings
 
 DATA = Path(__file__).parents[2] / "data"
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
@@ -74,20 +73,8 @@ class Platform:
 
 @pytest.fixture(params=["embedded", "distributed"])
 def platform_settings(request: pytest.FixtureRequest, tmp_path: Path) -> IngestSettings:
-    common: dict[str, Any] = {"data_dir": tmp_path / "data", "consumer_retry_backoff_s": 0.01}
-    if request.param == "embedded":
-        return IngestSettings(mode=Mode.EMBEDDED, **common)
-    run = uuid.uuid4().hex[:10]
-    return IngestSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
-        kafka_namespace=f"t{run}.",
-        mongo_url=real_server("SINMUN_MONGO_URL"),
-        mongo_db_prefix=f"t{run}_",
-        search_engine=SearchEngine.OPENSEARCH,
-        search_url=real_server("SINMUN_SEARCH_URL"),
-        search_index_prefix=f"t{run}-",
-        **common,
+    return backend_settings(
+        IngestSettings, request.param, tmp_path, search_engine=True, consumer_retry_backoff_s=0.01
     )
 
 

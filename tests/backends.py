@@ -1,0 +1,46 @@
+"""Settings for a test on either backend: embedded, or the real servers under a fresh namespace."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shared.settings import Mode, SearchEngine, SinmunSettings
+from tests.conftest import real_server
+
+S = TypeVar("S", bound=SinmunSettings)
+
+
+def backend_settings(
+    model: type[S],
+    backend: str,
+    tmp_path: Path,
+    *,
+    search_engine: bool = False,
+    distributed: Mapping[str, Any] | None = None,
+    **values: Any,
+) -> S:
+    """`model` for `backend` ("embedded" or "distributed") with data under `tmp_path/data`.
+
+    Distributed: Kafka topics and MongoDB databases of this run's own (and, with
+    `search_engine`, OpenSearch indexes), so tests never see each other's records;
+    `distributed` holds values only that backend takes (e.g. a session key)."""
+    values = {"data_dir": tmp_path / "data", **values}
+    if backend == "embedded":
+        return model(mode=Mode.EMBEDDED, **values)
+    run = uuid.uuid4().hex[:10]
+    servers: dict[str, Any] = {
+        "kafka_bootstrap_servers": real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
+        "kafka_namespace": f"t{run}.",
+        "mongo_url": real_server("SINMUN_MONGO_URL"),
+        "mongo_db_prefix": f"t{run}_",
+    }
+    if search_engine:
+        servers |= {
+            "search_engine": SearchEngine.OPENSEARCH,
+            "search_url": real_server("SINMUN_SEARCH_URL"),
+            "search_index_prefix": f"t{run}-",
+        }
+    return model(mode=Mode.DISTRIBUTED, **servers, **dict(distributed or {}), **values)
