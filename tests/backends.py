@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 from shared.settings import Mode, SearchEngine, SinmunSettings
 from tests.conftest import real_server
 
 S = TypeVar("S", bound=SinmunSettings)
+
+# The Kafka namespaces this session's tests made, deleted when it ends (tests/conftest.py).
+NAMESPACES: list[str] = []
 
 
 def backend_settings(
@@ -31,6 +38,7 @@ def backend_settings(
     if backend == "embedded":
         return model(mode=Mode.EMBEDDED, **values)
     run = uuid.uuid4().hex[:10]
+    NAMESPACES.append(f"t{run}.")
     servers: dict[str, Any] = {
         "kafka_bootstrap_servers": real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
         "kafka_namespace": f"t{run}.",
@@ -44,3 +52,28 @@ def backend_settings(
             "search_index_prefix": f"t{run}-",
         }
     return model(mode=Mode.DISTRIBUTED, **servers, **dict(distributed or {}), **values)
+
+
+def delete_session_topics() -> None:
+    """Delete the topics of NAMESPACES: a broker keeping every past run's partitions runs out
+    of heap (thousands of topics after a day of test runs)."""
+    bootstrap = os.environ.get("SINMUN_KAFKA_BOOTSTRAP_SERVERS")
+    if not NAMESPACES or not bootstrap:
+        return
+    prefixes = tuple(NAMESPACES)
+
+    async def delete() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(prefixes)]
+            if names:
+                await admin.delete_topics(names)
+        finally:
+            await admin.close()
+
+    try:
+        asyncio.run(delete())
+    except Exception as exc:  # the broker is gone: nothing to tidy, and no test to fail
+        print(f"tests: could not delete this run's Kafka topics: {exc!r}")
+    NAMESPACES.clear()

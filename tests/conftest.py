@@ -20,3 +20,10 @@ def real_server(variable: str) -> str:
     if os.environ.get("SINMUN_REQUIRE_REAL_SERVERS") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The Kafka topics this session's distributed tests made go with it."""
+    from tests.backends import delete_session_topics
+
+    delete_session_topics()
