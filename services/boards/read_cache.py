@@ -21,6 +21,7 @@ import structlog
 
 from services.boards.posts import PostStore
 from services.boards.reactions import VIEW_WINDOW, ReactionStore
+from shared.single_flight import SingleFlight
 from shared.tasks import stop_task
 
 log = structlog.get_logger("sinmun.boards")
@@ -36,31 +37,22 @@ class PageCache:
     def __init__(self, ttl_s: float = PAGE_TTL_S) -> None:
         self._ttl = ttl_s
         self._pages: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
-        self._loading: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        self._flight: SingleFlight[tuple[Any, ...], Any] = SingleFlight()
 
     async def get(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]]) -> Any:
         hit = self._pages.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
+
+        async def load_and_keep() -> Any:
             value = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: the waiters re-raise it
-            raise
-        finally:
-            del self._loading[key]
-        future.set_result(value)
-        self._pages[key] = (time.monotonic() + self._ttl, value)
-        self._pages.move_to_end(key)
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-        return value
+            self._pages[key] = (time.monotonic() + self._ttl, value)
+            self._pages.move_to_end(key)
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+            return value
+
+        return await self._flight.run(key, load_and_keep)
 
     def invalidate(self, board: str) -> None:
         for key in [k for k in self._pages if k[0] == board]:

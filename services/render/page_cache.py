@@ -27,6 +27,7 @@ from aiohttp import web
 
 from services.render.formatting import http_date
 from shared.ports.storage import Collection, DocumentStorage
+from shared.single_flight import SingleFlight
 from shared.tasks import stop_task
 
 log = structlog.get_logger("sinmun.render")
@@ -111,7 +112,7 @@ class PageCache:
         self._pages: OrderedDict[tuple[object, ...], tuple[float, frozenset[str], CachedPage]] = (
             OrderedDict()
         )
-        self._loading: dict[tuple[object, ...], asyncio.Future[CachedPage]] = {}
+        self._flight: SingleFlight[tuple[object, ...], CachedPage] = SingleFlight()
         self._generation = dict.fromkeys(SCOPES, 0)
         self._listeners: dict[str, list[Callable[[], object]]] = {}
 
@@ -133,28 +134,19 @@ class PageCache:
         if hit is not None and hit[0] > time.monotonic():
             self._pages.move_to_end(key)
             return hit[2]
-        pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
         scopes = frozenset(depends)
-        before = [self._generation.get(s, 0) for s in scopes]
-        future: asyncio.Future[CachedPage] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
+
+        async def load_and_keep() -> CachedPage:
+            before = [self._generation.get(s, 0) for s in scopes]
             page = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it
-            raise
-        finally:
-            del self._loading[key]
-        future.set_result(page)
-        # A change that landed while rendering may be missing from this page: do not keep it.
-        if before == [self._generation.get(s, 0) for s in scopes]:
-            self._pages[key] = (time.monotonic() + self._max_age, scopes, page)
-            while len(self._pages) > self._max_pages:
-                self._pages.popitem(last=False)
-        return page
+            # A change that landed while rendering may be missing from this page: do not keep it.
+            if before == [self._generation.get(s, 0) for s in scopes]:
+                self._pages[key] = (time.monotonic() + self._max_age, scopes, page)
+                while len(self._pages) > self._max_pages:
+                    self._pages.popitem(last=False)
+            return page
+
+        return await self._flight.run(key, load_and_keep)
 
     def invalidate(self, *scopes: str) -> None:
         """Drop every page that depends on one of `scopes`."""
