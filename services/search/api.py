@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from services.search.queries import parse_post_query, parse_query
 from services.search.snippets import marker, snippet
 from services.search.suggest import plan, slip_distance
 from shared.errors import ServiceError
-from shared.ports.search import SearchHit, SearchIndex, SearchQuery, SuggestQuery
+from shared.ports.search import SearchHit, SearchIndex, SearchQuery, SearchResults, SuggestQuery
 from shared.web import json_response
 
 SUGGESTIONS = 8
@@ -53,22 +54,34 @@ def hit_body(hit: SearchHit, mark: re.Pattern[str] | None) -> dict[str, Any]:
     }
 
 
-async def search(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    started = time.perf_counter()
-    query = parse_query(request.query, deps.analyzer, deps.sections)
-    results = await deps.index.search(query)
+def page_body(
+    query: SearchQuery,
+    results: SearchResults,
+    hit: Callable[[SearchHit, re.Pattern[str] | None], dict[str, Any]],
+    facets: dict[str, dict[str, int]],
+    started: float,
+) -> dict[str, Any]:
+    """A page of hits as both search routes answer it (`took_ms` counted from `started`)."""
     mark = query_marker(query)
     body = {
         "total": results.total,
         "took_ms": 0,
         "page": query.offset // query.size + 1,
         "size": query.size,
-        "hits": [hit_body(hit, mark) for hit in results.hits],
-        "facets": {name: dict(counts) for name, counts in results.facets.items()},
+        "hits": [hit(h, mark) for h in results.hits],
+        "facets": facets,
     }
     body["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    return json_response(body)
+    return body
+
+
+async def search(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    started = time.perf_counter()
+    query = parse_query(request.query, deps.analyzer, deps.sections)
+    results = await deps.index.search(query)
+    facets = {name: dict(counts) for name, counts in results.facets.items()}
+    return json_response(page_body(query, results, hit_body, facets, started))
 
 
 def post_hit_body(hit: SearchHit, mark: re.Pattern[str] | None) -> dict[str, Any]:
@@ -93,20 +106,11 @@ async def search_posts(request: web.Request) -> web.Response:
     started = time.perf_counter()
     query = parse_post_query(request.query, deps.analyzer)
     results = await deps.posts.search(query)
-    mark = query_marker(query)
-    body = {
-        "total": results.total,
-        "took_ms": 0,
-        "page": query.offset // query.size + 1,
-        "size": query.size,
-        "hits": [post_hit_body(hit, mark) for hit in results.hits],
-        "facets": {
-            "board": dict(results.facets.get("section", {})),
-            "month": dict(results.facets.get("month", {})),
-        },
+    facets = {
+        "board": dict(results.facets.get("section", {})),
+        "month": dict(results.facets.get("month", {})),
     }
-    body["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    return json_response(body)
+    return json_response(page_body(query, results, post_hit_body, facets, started))
 
 
 async def suggest(request: web.Request) -> web.Response:
