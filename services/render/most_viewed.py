@@ -47,7 +47,7 @@ from shared.ports.storage import (
     WriteOp,
     WriteResult,
 )
-from shared.records import decode_record
+from shared.records import decode_batch
 from shared.schemas import ArticleViewed, ClientClass, Envelope
 from shared.tasks import stop_task
 from shared.topics import ARTICLES_VIEWED
@@ -220,16 +220,10 @@ class ViewCounter:
     async def on_viewed(self, records: Sequence[Record]) -> list[PoisonRecordError | None]:
         """A batch of one partition's records (`subscribe_batches`): undecodable ones are
         dead-lettered, the views counted together."""
-        results: list[PoisonRecordError | None] = [None] * len(records)
-        views: list[tuple[ArticleViewed, str]] = []
-        for i, record in enumerate(records):
-            try:
-                envelope = decode_record(record)
-            except PoisonRecordError as exc:
-                results[i] = exc
-                continue
-            if isinstance(envelope.payload, ArticleViewed):
-                views.append((envelope.payload, str(envelope.event_id)))
+        results, envelopes = decode_batch(records)
+        views = [
+            (e.payload, str(e.event_id)) for e in envelopes if isinstance(e.payload, ArticleViewed)
+        ]
         await self.count_many(views)
         return results
 

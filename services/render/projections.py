@@ -29,7 +29,7 @@ from services.render.settings import RenderSettings
 from shared.metrics import PUBLISH_TO_PAGE, observe_freshness
 from shared.ports.bus import EventBus, PoisonRecordError, Record, Subscription
 from shared.ports.storage import DocumentStorage
-from shared.records import decode_record
+from shared.records import decode_batch
 from shared.schemas import (
     ArticlePublished,
     ArticleRetracted,
@@ -48,10 +48,6 @@ BOARDS_GROUP = "render-boards"
 VIEWS_GROUP = "render-views"
 
 
-def _decode(record: Record) -> object:
-    return decode_record(record).payload
-
-
 BatchResults = list[PoisonRecordError | None]
 
 
@@ -64,14 +60,9 @@ class ArticleProjection:
         self._revisions = revisions
 
     async def on_published(self, records: Sequence[Record]) -> BatchResults:
-        results: BatchResults = [None] * len(records)
+        results, envelopes = decode_batch(records)
         applied: list[datetime] = []
-        for i, record in enumerate(records):
-            try:
-                envelope = decode_record(record)
-            except PoisonRecordError as exc:
-                results[i] = exc
-                continue
+        for envelope in envelopes:
             if await self.apply(envelope.payload):
                 applied.append(envelope.occurred_at)
         if applied:
@@ -96,14 +87,9 @@ class BoardProjection:
         self._revisions = revisions
 
     async def on_event(self, records: Sequence[Record]) -> BatchResults:
-        results: BatchResults = [None] * len(records)
+        results, envelopes = decode_batch(records)
         changed = False
-        for i, record in enumerate(records):
-            try:
-                event = _decode(record)
-            except PoisonRecordError as exc:
-                results[i] = exc
-                continue
+        for event in (e.payload for e in envelopes):
             if isinstance(event, PostCreated | PostUpdated | PostHidden | CommentAdded):
                 changed |= await self._boards.apply(event)
         if changed:
