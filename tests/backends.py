@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.ingest.tokens import TokenRole, TokenStore
+from shared.adapters.engine_client import engine_client
+from shared.adapters.mongo_store import MongoStorage
+from shared.service import INFRA
 from shared.settings import Mode, SearchEngine, SinmunSettings
 from tests.conftest import real_server
 
@@ -77,3 +82,29 @@ def delete_session_topics() -> None:
     except Exception as exc:  # the broker is gone: nothing to tidy, and no test to fail
         print(f"tests: could not delete this run's Kafka topics: {exc!r}")
     NAMESPACES.clear()
+
+
+async def reporter_token(app: web.Application, name: str = "kang") -> str:
+    """A new reporter's API token, kept in the app's ingest store."""
+    storage = await app[INFRA].open_storage("ingest")
+    try:
+        return await (await TokenStore.open(storage)).create(name, TokenRole.REPORTER)
+    finally:
+        await storage.close()
+
+
+async def drop_run_data(settings: SinmunSettings, services: Iterable[str]) -> None:
+    """Distributed: this run's search indexes and the services' MongoDB databases go
+    (embedded data lives under the test's tmp_path)."""
+    if settings.mode is not Mode.DISTRIBUTED:
+        return
+    if settings.search_engine is SearchEngine.OPENSEARCH:
+        engine = engine_client("opensearch", settings.search_url)
+        for kind in ("articles", "posts"):
+            await engine.delete_index(f"{settings.search_index_prefix}sinmun-{kind}-v*")
+        await engine.close()
+    for name in services:
+        mongo = MongoStorage(settings.mongo_url, settings.mongo_db_prefix + name)
+        await mongo.open()
+        await mongo.drop()
+        await mongo.close()

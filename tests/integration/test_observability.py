@@ -20,16 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.boards.settings import BoardsSettings
 from services.bootstrap import create_app
 from services.ingest.settings import IngestSettings
-from services.ingest.tokens import TokenRole, TokenStore
 from services.render.settings import RenderSettings
-from shared.adapters.engine_client import engine_client
-from shared.adapters.mongo_store import MongoStorage
 from shared.service import INFRA
 from shared.sessions import new_private_key_pem
-from shared.settings import Mode
 from shared.signatures import SIGNATURE_HEADER, sign
 from shared.telemetry import configure_tracing, shutdown_tracing
-from tests.backends import backend_settings
+from tests.backends import backend_settings, drop_run_data, reporter_token
 from tests.integration.render.test_site import seed_article
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
@@ -67,21 +63,10 @@ async def platform(
     settings = platform_settings(getattr(request, "param", "embedded"), tmp_path)
     app = create_app(settings, SERVICES)
     client = await aiohttp_client(app)
-    storage = await app[INFRA].open_storage("ingest")
-    token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
-    await storage.close()
+    token = await reporter_token(app)
     yield client, token
     await client.close()
-    if settings.mode is Mode.DISTRIBUTED:
-        engine = engine_client("opensearch", settings.search_url)
-        for kind in ("articles", "posts"):
-            await engine.delete_index(f"{settings.search_index_prefix}sinmun-{kind}-v*")
-        await engine.close()
-        for name in SERVICES:
-            mongo = MongoStorage(settings.mongo_url, settings.mongo_db_prefix + name)
-            await mongo.open()
-            await mongo.drop()
-            await mongo.close()
+    await drop_run_data(settings, SERVICES)
 
 
 async def submit(client: TestClient, token: str, **headers: str) -> str:  # type: ignore[type-arg]

@@ -14,12 +14,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from services.bootstrap import create_app
-from services.ingest.tokens import TokenRole, TokenStore
 from services.render.settings import RenderSettings
-from shared.adapters.mongo_store import MongoStorage
-from shared.service import INFRA
-from shared.settings import Mode
-from tests.backends import backend_settings
+from tests.backends import backend_settings, drop_run_data, reporter_token
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
 SITE = "https://news.example.kr"
@@ -40,17 +36,10 @@ async def platform(
 ) -> AsyncIterator[tuple[TestClient, str]]:  # type: ignore[type-arg]
     app = create_app(settings, SERVICES)
     client = await aiohttp_client(app)
-    storage = await app[INFRA].open_storage("ingest")
-    token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
-    await storage.close()
+    token = await reporter_token(app)
     yield client, token
     await client.close()
-    if settings.mode is Mode.DISTRIBUTED:
-        for name in SERVICES:
-            mongo = MongoStorage(settings.mongo_url, settings.mongo_db_prefix + name)
-            await mongo.open()
-            await mongo.drop()
-            await mongo.close()
+    await drop_run_data(settings, SERVICES)
 
 
 async def until_in(client: TestClient, path: str, needle: str, present: bool = True) -> str:  # type: ignore[type-arg]

@@ -23,15 +23,11 @@ from services.boards.members import MemberStore
 from services.boards.passwords import hash_password
 from services.boards.settings import BoardsSettings
 from services.bootstrap import create_app
-from services.ingest.tokens import TokenRole, TokenStore
 from services.render.settings import RenderSettings
-from shared.adapters.engine_client import engine_client
-from shared.adapters.mongo_store import MongoStorage
 from shared.schemas.boards import Role
 from shared.service import INFRA
 from shared.sessions import CSRF_COOKIE, new_private_key_pem
-from shared.settings import Mode
-from tests.backends import backend_settings
+from tests.backends import backend_settings, drop_run_data, reporter_token
 
 DATA = Path(__file__).parents[2] / "data"
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
@@ -110,20 +106,10 @@ def site_settings(request: pytest.FixtureRequest, tmp_path: Path) -> SiteSetting
 async def site(site_settings: SiteSettings, aiohttp_client: ClientFactory) -> AsyncIterator[Site]:
     app = create_app(site_settings, SERVICES)
     client = await aiohttp_client(app)
-    storage = await app[INFRA].open_storage("ingest")
-    token = await (await TokenStore.open(storage)).create("kang", TokenRole.REPORTER)
-    await storage.close()
+    token = await reporter_token(app)
     yield Site(client, token, app)
     await client.close()
-    if site_settings.mode is Mode.DISTRIBUTED:
-        engine = engine_client("opensearch", site_settings.search_url)
-        await engine.delete_index(f"{site_settings.search_index_prefix}sinmun-articles-v*")
-        await engine.close()
-        for name in SERVICES:
-            mongo = MongoStorage(site_settings.mongo_url, site_settings.mongo_db_prefix + name)
-            await mongo.open()
-            await mongo.drop()
-            await mongo.close()
+    await drop_run_data(site_settings, SERVICES)
 
 
 def seed_article() -> dict[str, Any]:
