@@ -9,7 +9,7 @@
 #   deploy/local/kafka.sh status    exit 0 when it runs, 1 when not
 #
 # Settings (environment): KAFKA_PORT (client listener, default 19092), KAFKA_CONTROLLER_PORT
-# (KRaft controller, 19093), KAFKA_HEAP (512m), JAVA_HOME (else java from PATH; Java 11+).
+# (KRaft controller, 19093), KAFKA_HEAP (1g), JAVA_HOME (else java from PATH; Java 11+).
 # Notes: deploy/local/KAFKA-NOTES.md.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -35,7 +35,7 @@ CLIENT_CONF="$K_RUN/client.properties"
 
 PORT="${KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
-HEAP="${KAFKA_HEAP:-512m}"
+HEAP="${KAFKA_HEAP:-1g}"
 BOOTSTRAP="127.0.0.1:$PORT"
 START_TIMEOUT=90
 
