@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from shared.auth import VERIFIER
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
 from shared.sessions import session_verifier
+from shared.tasks import stop_task
 from shared.topics import ARTICLES_SUBMITTED
 from shared.web import PROBES
 
@@ -61,9 +61,6 @@ class IngestService:
         )
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await stop_task(self._sweeper)
         if self.storage is not None:
             await self.storage.close()

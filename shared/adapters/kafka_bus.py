@@ -22,6 +22,7 @@ from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsErr
 from shared.adapters.delivery import deliver, deliver_batch
 from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, Record, envelope_headers
 from shared.schemas.envelope import Envelope
+from shared.tasks import stop_task
 from shared.topics import DLQ_SUFFIX, LARGE_MESSAGE_BYTES, Topic
 
 log = structlog.get_logger("sinmun.bus.kafka")
@@ -377,10 +378,7 @@ class KafkaSubscription:
         return lag
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         await self._consumer.stop()
         self.bus.forget(self)

@@ -25,6 +25,7 @@ from shared.adapters.delivery import deliver, deliver_batch
 from shared.adapters.sqlite_db import SqliteDatabase
 from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, Record, envelope_headers
 from shared.schemas.envelope import Envelope
+from shared.tasks import stop_task
 from shared.topics import DLQ_SUFFIX, Topic
 
 log = structlog.get_logger("sinmun.bus.local")
@@ -342,8 +343,5 @@ class LocalSubscription:
 
     async def stop(self) -> None:
         self.bus._leave(self)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
