@@ -25,6 +25,14 @@ S = TypeVar("S", bound=SinmunSettings)
 NAMESPACES: list[str] = []
 
 
+def session_name(prefix: str, length: int = 10) -> str:
+    """`prefix` plus a fresh suffix, recorded so the Kafka topics under it (the name itself, its
+    `.dlq`, or a namespace's topics) are deleted when the test session ends."""
+    name = f"{prefix}{uuid.uuid4().hex[:length]}"
+    NAMESPACES.append(name)
+    return name
+
+
 def backend_settings(
     model: type[S],
     backend: str,
@@ -42,8 +50,8 @@ def backend_settings(
     values = {"data_dir": tmp_path / "data", **values}
     if backend == "embedded":
         return model(mode=Mode.EMBEDDED, **values)
-    run = uuid.uuid4().hex[:10]
-    NAMESPACES.append(f"t{run}.")
+    namespace = session_name("t") + "."
+    run = namespace[1:-1]
     servers: dict[str, Any] = {
         "kafka_bootstrap_servers": real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
         "kafka_namespace": f"t{run}.",

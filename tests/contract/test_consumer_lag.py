@@ -4,7 +4,6 @@ and not yet committed by the group, per partition; zero once the group caught up
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from shared.adapters.local_bus import LocalBus
 from shared.metrics import CONSUMER_LAG, LagMonitor
 from shared.ports.bus import DeliveryPolicy, Record
 from shared.topics import Topic
+from tests.backends import session_name
 from tests.conftest import real_server
 
 
@@ -39,7 +39,7 @@ async def lag_becomes(bus: LocalBus | KafkaBus, key: tuple[str, str, int], want:
 
 
 async def test_lag_counts_what_the_group_has_not_committed(bus: LocalBus | KafkaBus) -> None:
-    topic = Topic(name=f"lag.{uuid.uuid4().hex[:10]}", key="k", values=(), description="t",
+    topic = Topic(name=session_name("lag."), key="k", values=(), description="t",
                   partitions=2)  # fmt: skip
     await bus.ensure_topics([topic])
     release = asyncio.Event()

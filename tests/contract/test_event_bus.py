@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from shared.adapters.local_bus import LocalBus
 from shared.ports.bus import DeliveryPolicy, EventBus, PoisonRecordError, Record
 from shared.schemas import ArticleViewed, Envelope, TraceContext, decode_envelope
 from shared.topics import Topic
+from tests.backends import session_name
 from tests.conftest import real_server
 
 BusOpener = Callable[[], Awaitable[EventBus]]
@@ -46,7 +46,7 @@ async def open_bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 def fresh_topic(partitions: int = 3) -> Topic:
     return Topic(
-        name=f"contract.{uuid.uuid4().hex[:10]}",
+        name=session_name("contract."),
         key="k",
         values=(),
         description="test",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from shared.adapters.local_bus import LocalBus
 from shared.dlq import REPLAYED_FROM, read_dead_letters, replay_dead_letters
 from shared.ports.bus import DeliveryPolicy, EventBus, PoisonRecordError, Record
 from shared.topics import Topic
+from tests.backends import session_name
 from tests.conftest import real_server
 
 TRACEPARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -33,7 +33,7 @@ async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
         opened = KafkaBus(
             real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
             client_id="dlq-test",
-            namespace=f"t{uuid.uuid4().hex[:10]}.",
+            namespace=session_name("t") + ".",
         )
     await opened.start()
     yield opened
@@ -73,7 +73,7 @@ async def dead_lettered(bus: EventBus, topic: Topic, count: int) -> None:
 
 async def produce_dead_letters(bus: EventBus) -> tuple[Topic, Consumer]:
     topic = Topic(  # one partition: the dead letters in the order they were produced
-        name=f"dlqtest.{uuid.uuid4().hex[:8]}", key="k", values=(), description="t", partitions=1
+        name=session_name("dlqtest.", 8), key="k", values=(), description="t", partitions=1
     )
     await bus.ensure_topics([topic])
     consumer = Consumer()

@@ -12,7 +12,6 @@ import asyncio
 import re
 import signal
 import subprocess
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from shared.adapters.kafka_bus import KafkaBus
 from shared.adapters.mongo_store import MongoStorage
 from shared.schemas import Article, ArticlePublished, Envelope
 from shared.topics import ALL_TOPICS, ARTICLES_PUBLISHED
+from tests.backends import session_name
 from tests.conftest import real_server
 from tests.integration.render.factories import article, article_id
 from tests.integration.test_sinmun_up import free_port, start, wait_healthy
@@ -57,7 +57,7 @@ EXPECTED = {A: 6, B: 4, D: 3, C: 2}
 
 @pytest.fixture
 async def replicas(tmp_path: Path) -> AsyncIterator[tuple[list[str], dict[str, str]]]:
-    run = uuid.uuid4().hex[:10]
+    run = session_name("t")[1:]
     env = {
         "SINMUN_KAFKA_BOOTSTRAP_SERVERS": real_server("SINMUN_KAFKA_BOOTSTRAP_SERVERS"),
         "SINMUN_KAFKA_NAMESPACE": f"t{run}.",
