@@ -1,17 +1,27 @@
 """Ingest throughput and latency, each beside the raw store's insert rate in the same run.
 
-    .venv/bin/python -m bench.ingest_throughput [--backend embedded|distributed] [-n 1000]
+    .venv/bin/python -m bench.ingest_throughput [--backend embedded|distributed] [-n 2000]
+        [--out docs/benchmarks.md]
 
-Measures, on one backend: (1) raw inserts of stored-article-sized documents into the storage
-port (one at a time, each awaited), (2) articles/s through `POST /api/articles` (8 concurrent
-clients), counted until the last one's ArticlePublished is on `articles.published`, (3)
-articles/s through the partner topic (signed records, produced with up to 64 in flight as a
-batching Kafka producer does, counted the same way), (4) submission → published latency
-p50/p95 on the topic path.
-Two anchors locate the cost: the same clients posting the same documents to an aiohttp
-handler that only parses the JSON and answers 201 (the ceiling of any HTTP path here), and
-`Ingestor.submit` called directly by 8 tasks (the pipeline without HTTP).
-Appends a result table to docs/benchmarks.md.
+Measures, on one backend:
+(1) raw store inserts: article-sized documents inserted one at a time through the storage
+    port, each awaited, in this process (the baseline);
+(2) the anchor: an aiohttp handler that parses the JSON and answers 201, in its own process
+    with the same server setup as `sinmun` (uvloop, no access log), loaded by wrk exactly as
+    (3) is: the ceiling of any HTTP path on this machine;
+(3) HTTP: the ingest service alone in its own process (`run_server(…, ["ingest"])`, what
+    `sinmun serve ingest` runs), `POST /api/articles` from wrk (CONNECTIONS connections, a
+    distinct guid per request), counted from wrk's start until the last ArticlePublished is
+    on `articles.published`;
+(4) the partner topic: n signed records produced to `articles.submitted` first, then the
+    service started; counted from its first consumed batch (its `partner_records_flowing`
+    log line) until the last ArticlePublished: the usual consumer-throughput measure, with
+    no producer running beside the consumer;
+(5) submission → published latency p50/p95 for records produced one at a time (paced), from
+    each submitted record's timestamp to its event's.
+Load generators (wrk, the producer, the watch on `articles.published`) run outside the
+measured process; the CPU column is the measured process's own CPU time per item.
+Prints a result table (and appends it to `--out` if given).
 """
 
 from __future__ import annotations
@@ -20,261 +30,403 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import ClientSession, web
-from aiohttp.test_utils import TestServer
+from aiohttp import web
 
-from services.bootstrap import create_app, open_storage
-from services.ingest.api import DEPS
-from services.ingest.settings import IngestSettings
-from services.ingest.submissions import parse_submission
+from bench.service_process import free_port, wait_ready
+from services.bootstrap import make_bus, open_storage
+from services.ingest.domain import article_id_for
 from services.ingest.tokens import TokenRole, TokenStore
-from shared.ports.bus import Record
-from shared.service import INFRA
-from shared.settings import Mode
+from shared.ports.bus import EventBus
+from shared.settings import Mode, SinmunSettings
 from shared.signatures import SIGNATURE_HEADER, sign
-from shared.topics import ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
+from shared.topics import ALL_TOPICS, ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
 
 ROOT = Path(__file__).parent.parent
 PARTNER, SECRET = "경북통신", "bench-secret"
+CONNECTIONS = 16
 PRODUCER_IN_FLIGHT = 64
+LATENCY_SAMPLES, LATENCY_GAP_S = 100, 0.02
 TEMPLATE = json.loads((ROOT / "tests/data/articles.jsonl").read_text("utf-8").splitlines()[0])
+LOG = Path(tempfile.gettempdir()) / "sinmun-bench-ingest.log"
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+# Each wrk thread posts a distinct guid per request until it has `quota` answers, then
+# stops and writes how many were 201 (stored) to a file the bench waits for. Requests built
+# beyond the quota (wrk builds one up front to check the script; a connection may be
+# mid-request when the thread stops) repeat the thread's last guid: an identical
+# resubmission (200, nothing published), counted as work but not as an article.
+WRK_SCRIPT = """
+local counter, answered, created, thread_id = 0, 0, 0, 0
+local quota, head, tail, done_path
+local next_id = 0
+function setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+end
+function init(args)
+  quota = tonumber(args[1])
+  local f = io.open(args[2], "rb"); head = f:read("*a"); f:close()
+  f = io.open(args[3], "rb"); tail = f:read("*a"); f:close()
+  prefix = args[4] .. "t" .. thread_id
+  done_path = args[5] .. thread_id
+  wrk.headers["Content-Type"] = "application/json"
+  if args[6] ~= "-" then wrk.headers["Authorization"] = "Bearer " .. args[6] end
+end
+function request()
+  if counter < quota then counter = counter + 1 end
+  local body = head .. string.format("%s-%06d", prefix, counter) .. tail
+  return wrk.format("POST", "/api/articles", nil, body)
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if status == 201 then created = created + 1 end
+  if status >= 400 then io.stderr:write("HTTP " .. status .. " " .. body .. "\\n") end
+  if answered == quota then
+    local f = io.open(done_path, "w"); f:write(tostring(created)); f:close()
+    wrk.thread:stop()
+  end
+end
+"""
+WRK_THREADS = 1
 
 
-def settings_for(backend: str, data_dir: Path) -> IngestSettings:
-    run = uuid.uuid4().hex[:8]
-    common: dict[str, Any] = {
-        "data_dir": data_dir,
-        "ingest_partner_secrets": {PARTNER: SECRET},
-        "log_level": "WARNING",
-    }
-    if backend == "embedded":
-        return IngestSettings(mode=Mode.EMBEDDED, **common)
-    env = IngestSettings()
-    return IngestSettings(
-        mode=Mode.DISTRIBUTED,
-        kafka_bootstrap_servers=env.kafka_bootstrap_servers,
-        mongo_url=env.mongo_url,
-        kafka_namespace=f"bench{run}.",
-        mongo_db_prefix=f"bench{run}_",
-        **common,
-    )
+def story(guid: str, source: str = "newsroom") -> dict[str, Any]:
+    return {**TEMPLATE, "source": source, "guid": guid}
 
 
-def story(prefix: str, n: int, source: str = "newsroom") -> dict[str, Any]:
-    return {**TEMPLATE, "source": source, "guid": f"{prefix}-{n:06d}"}
+# -- the measured processes ---------------------------------------------------------------
 
 
-async def raw_store_rate(settings: IngestSettings, n: int) -> float:
-    storage = await open_storage(settings, "rawbench")
-    docs = await storage.collection("docs")
-    body = {"article": story("raw", 0), "fingerprint": "x" * 64, "outbox": [], "version": 1}
-    started = time.perf_counter()
-    for i in range(n):
-        await docs.insert({**body, "_id": f"raw-{i}"})
-    elapsed = time.perf_counter() - started
-    await storage.close()
-    return n / elapsed
+async def accept(request: web.Request) -> web.Response:
+    await request.json()
+    return web.json_response({"article_id": "0", "version": 1}, status=201)
 
 
-async def hello_rate(n: int) -> float:
-    async def accept(request: web.Request) -> web.Response:
-        await request.json()
-        return web.json_response({"article_id": "0", "version": 1}, status=201)
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def serve_anchor(port: int) -> None:
+    """`python -m bench.ingest_throughput --serve-anchor PORT`: the server setup of `sinmun`."""
+    import uvloop
 
     app = web.Application()
     app.router.add_post("/api/articles", accept)
-    server = TestServer(app)
-    await server.start_server()
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, loop=uvloop.new_event_loop(),
+                print=None, access_log=None)  # fmt: skip
+
+
+def serve_ingest() -> None:
+    """`python -m bench.ingest_throughput --serve-ingest`: the ingest service alone, on the
+    backend the environment names, through `sinmun`'s own `run_server`."""
+    from services.cli import run_server
+
+    run_server(SinmunSettings(), ["ingest"])
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    base: str
+
+    def cpu_s(self) -> float:
+        """The process's CPU time so far (user + system, all threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def spawn(flag: str, env: dict[str, str]) -> Service:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.ingest_throughput", flag, str(port)],
+        env={**os.environ, **env, "SINMUN_PORT": str(port), "SINMUN_HOST": "127.0.0.1"},
+        # A file, not a pipe nobody reads: a full pipe would stall the service mid-benchmark.
+        cwd=ROOT, stdout=LOG.open("ab"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    return Service(process, f"http://127.0.0.1:{port}")
+
+
+async def start(flag: str, env: dict[str, str]) -> Service:
+    service = spawn(flag, env)
+    await wait_ready(service.base, "/healthz", service.process)
+    return service
+
+
+def spawn_wrk(base: str, script: Path, args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", "-d600s", "-s", str(script), base,
+         "--", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def environment(backend: str, data_dir: Path) -> dict[str, str]:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "SINMUN_DATA_DIR": str(data_dir),
+        "SINMUN_INGEST_PARTNER_SECRETS": json.dumps({PARTNER: SECRET}),
+        "SINMUN_LOG_LEVEL": "INFO",
+        "SINMUN_LOG_FORMAT": "json",
+    }
+    if backend == "embedded":
+        return env | {"SINMUN_MODE": "embedded"}
+    return env | {
+        "SINMUN_MODE": "distributed",
+        "SINMUN_KAFKA_NAMESPACE": f"bench{run}.",
+        "SINMUN_MONGO_DB_PREFIX": f"bench{run}_",
+    }
+
+
+@contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
-        return await http_rate(server, "-", n, None)
+        yield
     finally:
-        await server.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-async def pipeline_rate(
-    server: TestServer, n: int, watch: PublishedWatch, workers: int = 8
-) -> float:
-    """What the HTTP view does, without HTTP: submit (answered once stored), counted until
-    the last event is published."""
-    ingestor = server.app[DEPS].ingestor
-    queue: asyncio.Queue[int] = asyncio.Queue()
+async def raw_store_rate(settings: SinmunSettings, n: int) -> tuple[float, float]:
+    """Docs/s and CPU µs per doc of one-at-a-time awaited inserts (this process)."""
+    storage = await open_storage(settings, "rawbench")
+    docs = await storage.collection("docs")
+    body = {"article": story("raw-0"), "fingerprint": "x" * 64, "outbox": [], "version": 1}
+    cpu, started = time.process_time(), time.perf_counter()
     for i in range(n):
-        queue.put_nowait(i)
+        await docs.insert({**body, "_id": f"raw-{i}"})
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    await storage.close()
+    return n / elapsed, cpu / n * 1e6
 
-    async def worker() -> None:
-        while not queue.empty():
-            document = story("direct", queue.get_nowait())
-            watch.sent_at[document["guid"]] = time.perf_counter()
-            await ingestor.submit(parse_submission(document), wait_published=False)
 
+async def published_count(bus: EventBus) -> int:
+    return sum((await bus.end_offsets(ARTICLES_PUBLISHED.name)).values())
+
+
+async def until(condition: Callable[[], Any], timeout: float = 300) -> float:
+    """Poll (every 5 ms) until `await condition()` is true; the time it was seen true."""
+    deadline = time.perf_counter() + timeout
+    while not await condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the benchmark did not finish in time")
+        await asyncio.sleep(0.005)
+    return time.perf_counter()
+
+
+async def wrk_post(
+    service: Service, n: int, prefix: str, *, token: str, tmp: Path, bus: EventBus | None
+) -> tuple[float, float]:
+    """Articles/s and service CPU µs per article: n distinct POSTs from wrk, counted until the
+    last answer (no bus: the anchor) or the last event on `articles.published`."""
+    head, _, tail = orjson.dumps(story("@GUID@")).decode().partition("@GUID@")
+    (tmp / "head").write_text(head, "utf-8")
+    (tmp / "tail").write_text(tail, "utf-8")
+    (tmp / "wrk.lua").write_text(WRK_SCRIPT, "utf-8")
+    done = tmp / f"{prefix}-done-"
+    quota = n // WRK_THREADS
+    before = await published_count(bus) if bus is not None else 0
+    args = [str(quota), str(tmp / "head"), str(tmp / "tail"), prefix, str(done), token]
+    cpu = service.cpu_s()
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    await watch.all_of("direct", n)
-    return n / (time.perf_counter() - started)
+    wrk = spawn_wrk(service.base, tmp / "wrk.lua", args)
+
+    async def answered() -> bool:
+        if wrk.poll() is not None:
+            raise RuntimeError(f"wrk exited: {wrk.communicate()}")
+        return all((tmp / f"{done.name}{t}").exists() for t in range(WRK_THREADS))
+
+    finished = await until(answered)
+    created = sum(int((tmp / f"{done.name}{t}").read_text()) for t in range(WRK_THREADS))
+    if bus is not None:
+
+        async def published() -> bool:
+            return await published_count(bus) >= before + created
+
+        finished = await until(published)
+    used = service.cpu_s() - cpu
+    wrk.send_signal(signal.SIGINT)
+    _, errors = wrk.communicate(timeout=30)
+    if b"HTTP " in errors:
+        raise RuntimeError(errors.decode()[:2000])
+    return created / (finished - started), used / created * 1e6
 
 
-class PublishedWatch:
-    """Counts what reaches `articles.published`, by guid prefix (one consumer for the run)."""
+async def produce(bus: EventBus, guids: list[str], gap_s: float = 0.0) -> None:
+    """Signed partner records, up to PRODUCER_IN_FLIGHT at a time (or one per `gap_s`)."""
+    window = asyncio.Semaphore(1 if gap_s else PRODUCER_IN_FLIGHT)
 
-    def __init__(self) -> None:
-        self.sent_at: dict[str, float] = {}
-        self.latencies: dict[str, list[float]] = {}
-        self._waiting: dict[str, tuple[int, asyncio.Event]] = {}
-
-    async def start(self, infra: Any) -> None:
-        await infra.consume_batches(
-            ARTICLES_PUBLISHED.name, f"bench-{uuid.uuid4().hex[:6]}", self.on_published
-        )
-
-    async def on_published(self, records: Sequence[Record]) -> list[None]:
-        now = time.perf_counter()
-        for record in records:
-            guid = orjson.loads(record.value)["payload"]["article"]["guid"]
-            prefix = guid.partition("-")[0]
-            sent = self.sent_at.pop(guid, None)
-            if sent is not None:
-                done = self.latencies.setdefault(prefix, [])
-                done.append(now - sent)
-                expected, event = self._waiting.get(prefix, (0, None))
-                if event is not None and len(done) == expected:
-                    event.set()
-        return [None] * len(records)
-
-    async def all_of(self, prefix: str, n: int) -> list[float]:
-        """Wait until `n` articles with this guid prefix are published; their latencies."""
-        event = asyncio.Event()
-        self._waiting[prefix] = (n, event)
-        if len(self.latencies.get(prefix, [])) < n:
-            await asyncio.wait_for(event.wait(), timeout=600)
-        return self.latencies[prefix]
-
-
-async def http_rate(
-    server: TestServer, token: str, n: int, watch: PublishedWatch | None, clients: int = 8
-) -> float:
-    """Articles/s from the first request until the last one's event is on the topic (with a
-    watch; else until the last answer, as for the anchor)."""
-    prefix = "http" if watch is not None else "hello"
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(n):
-        queue.put_nowait(i)
-
-    async def client(session: ClientSession) -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            document = story(prefix, i)
-            if watch is not None:
-                watch.sent_at[document["guid"]] = time.perf_counter()
-            async with session.post(
-                server.make_url("/api/articles"),
-                json=document,
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response:
-                assert response.status == 201, await response.text()
-
-    async with ClientSession() as session:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(session) for _ in range(clients)))
-        if watch is not None:
-            await watch.all_of(prefix, n)
-        return n / (time.perf_counter() - started)
-
-
-async def topic_rate(
-    server: TestServer, n: int, watch: PublishedWatch
-) -> tuple[float, list[float]]:
-    """Articles/s from the first record produced until the last one's event is published.
-
-    The partner's producer keeps up to PRODUCER_IN_FLIGHT records in flight, as a Kafka
-    producer batching by linger does (one record, one round trip would measure the producer).
-    """
-    infra = server.app[INFRA]
-    window = asyncio.Semaphore(PRODUCER_IN_FLIGHT)
-
-    async def produce(i: int) -> None:
-        value = orjson.dumps(story("topic", i, PARTNER))
+    async def one(guid: str) -> None:
+        value = orjson.dumps(story(guid, PARTNER))
         async with window:
-            watch.sent_at[f"topic-{i:06d}"] = time.perf_counter()
-            await infra.bus.send(
-                ARTICLES_SUBMITTED.name,
-                f"{PARTNER}:topic-{i:06d}",
-                value,
+            await bus.send(
+                ARTICLES_SUBMITTED.name, f"{PARTNER}:{guid}", value,
                 {SIGNATURE_HEADER: sign(SECRET, value).encode()},
-            )
+            )  # fmt: skip
+            if gap_s:
+                await asyncio.sleep(gap_s)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(produce(i) for i in range(n)))
-    latencies = await watch.all_of("topic", n)
-    return n / (time.perf_counter() - started), latencies
+    await asyncio.gather(*(one(g) for g in guids))
 
 
-class CpuMeter:
-    """This process's CPU time (all its threads) per operation of each measure: unlike a
-    rate, it does not move with what else the machine runs."""
+def first_batch_at(log_offset: int) -> float | None:
+    """The wall-clock time of the service's `partner_records_flowing` line, if it is there."""
+    with LOG.open("rb") as log:
+        log.seek(log_offset)
+        for line in log:
+            if b"partner_records_flowing" in line:
+                stamp = orjson.loads(line)["timestamp"]
+                return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    return None
 
-    def __init__(self) -> None:
-        self.us_per_op: dict[str, float] = {}
-        self._started = 0.0
 
-    def start(self) -> None:
-        self._started = time.process_time()
+async def topic_rate(env: dict[str, str], bus: EventBus, n: int) -> tuple[float, float, Service]:
+    """Articles/s and service CPU µs per article draining a backlog of n partner records;
+    the service is left running."""
+    await produce(bus, [f"topic-{i:06d}" for i in range(n)])
+    before = await published_count(bus)
+    log_offset = LOG.stat().st_size if LOG.exists() else 0
+    service = await start("--serve-ingest", env)
+    first: list[float] = []  # (wall clock, perf counter, cpu) when the first batch was seen
 
-    def stop(self, name: str, n: int) -> None:
-        self.us_per_op[name] = (time.process_time() - self._started) / n * 1e6
+    async def flowing() -> bool:
+        at = first_batch_at(log_offset)
+        if at is None:
+            return False
+        first.extend((at, time.perf_counter(), service.cpu_s()))
+        return True
+
+    await until(flowing, timeout=120)
+    at, seen, cpu = first
+    started = seen - (time.time() - at)  # back to the log line's moment, on the perf clock
+
+    async def published() -> bool:
+        return await published_count(bus) >= before + n
+
+    finished = await until(published)
+    return n / (finished - started), (service.cpu_s() - cpu) / n * 1e6, service
+
+
+async def latencies(bus: EventBus, service: Service, count: int) -> list[float]:
+    """Seconds from each submitted record's timestamp to its event's (one record at a time)."""
+    guids = [f"latency-{i:06d}" for i in range(count)]
+    before = await bus.end_offsets(ARTICLES_PUBLISHED.name)
+    submitted_before = await bus.end_offsets(ARTICLES_SUBMITTED.name)
+    await produce(bus, guids, LATENCY_GAP_S)
+
+    async def published() -> bool:
+        return await published_count(bus) >= sum(before.values()) + count
+
+    await until(published)
+    sent: dict[str, int] = {}
+    for partition, end in (await bus.end_offsets(ARTICLES_SUBMITTED.name)).items():
+        for record in await bus.read(
+            ARTICLES_SUBMITTED.name, partition, submitted_before.get(partition, 0), end
+        ):
+            sent[orjson.loads(record.value)["guid"]] = record.timestamp_ms
+    ids = {article_id_for(PARTNER, g): g for g in guids}
+    out: list[float] = []
+    for partition, end in (await bus.end_offsets(ARTICLES_PUBLISHED.name)).items():
+        for record in await bus.read(
+            ARTICLES_PUBLISHED.name, partition, before.get(partition, 0), end
+        ):
+            if record.key in ids:
+                out.append((record.timestamp_ms - sent[ids[record.key]]) / 1000)
+    return out
+
+
+async def make_token(settings: SinmunSettings) -> str:
+    storage = await open_storage(settings, "ingest")
+    token = await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
+    await storage.close()
+    return token
 
 
 async def run(backend: str, n: int) -> dict[str, Any]:
-    cpu = CpuMeter()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = settings_for(backend, Path(tmp))
-        cpu.start()
-        raw = await raw_store_rate(settings, n)
-        cpu.stop("raw", n)
-        cpu.start()
-        hello = await hello_rate(n)
-        cpu.stop("hello", n)
-        server = TestServer(create_app(settings, ["ingest"]))
-        await server.start_server()
-        try:
-            storage = await open_storage(settings, "ingest")
-            token = await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
-            await storage.close()
-            watch = PublishedWatch()
-            await watch.start(server.app[INFRA])
-            cpu.start()
-            http = await http_rate(server, token, n, watch)
-            cpu.stop("http", n)
-            cpu.start()
-            pipeline = await pipeline_rate(server, n, watch)
-            cpu.stop("pipeline", n)
-            cpu.start()
-            topic, latencies = await topic_rate(server, n, watch)
-            cpu.stop("topic", n)
-        finally:
-            await server.close()
-    quantiles = statistics.quantiles(latencies, n=100)
-    return {
-        "backend": backend,
-        "n": n,
-        "raw": raw,
-        "hello": hello,
-        "pipeline": pipeline,
-        "http": http,
-        "topic": topic,
-        "p50_ms": statistics.median(latencies) * 1000,
+    results: dict[str, Any] = {"backend": backend, "n": n, "cpu": {}}
+    cpu = results["cpu"]
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        env = environment(backend, tmp / "data")
+        with environ(env):
+            settings = SinmunSettings()
+            results["raw"], cpu["raw"] = await raw_store_rate(settings, n)
+            anchor = await start("--serve-anchor", env)
+            try:
+                results["hello"], cpu["hello"] = await wrk_post(
+                    anchor, n, "hello", token="-", tmp=tmp, bus=None
+                )
+            finally:
+                anchor.stop()
+            bus = make_bus(settings)
+            await bus.start()
+            await bus.ensure_topics(list(ALL_TOPICS))
+            try:
+                token = await make_token(settings)
+                service = await start("--serve-ingest", env)
+                try:
+                    results["http"], cpu["http"] = await wrk_post(
+                        service, n, f"http{uuid.uuid4().hex[:6]}", token=token, tmp=tmp, bus=bus
+                    )
+                finally:
+                    service.stop()
+                results["topic"], cpu["topic"], service = await topic_rate(env, bus, n)
+                try:
+                    samples = await latencies(bus, service, LATENCY_SAMPLES)
+                finally:
+                    service.stop()
+            finally:
+                await bus.stop()
+            if backend == "distributed":
+                await drop_databases(settings)
+    quantiles = statistics.quantiles(samples, n=100)
+    results |= {
+        "p50_ms": statistics.median(samples) * 1000,
         "p95_ms": quantiles[94] * 1000,
-        "cpu": cpu.us_per_op,
         "load": os.getloadavg()[0],
     }
+    return results
+
+
+async def drop_databases(settings: SinmunSettings) -> None:
+    from shared.adapters.mongo_store import MongoStorage
+
+    for service in ("ingest", "rawbench"):
+        storage = await open_storage(settings, service)
+        assert isinstance(storage, MongoStorage)
+        await storage.drop()
+        await storage.close()
 
 
 def report(results: dict[str, Any], command: str) -> str:
@@ -288,36 +440,42 @@ def report(results: dict[str, Any], command: str) -> str:
     return (
         f"\n### Ingest, {r['backend']} ({time.strftime('%Y-%m-%d')}, n = {r['n']})\n\n"
         f"Command: `{command}` (load average {r['load']:.1f} on 2 cores)\n\n"
-        "| measure | value | vs raw store inserts | CPU of this process per item |\n"
+        "| measure | value | vs raw store inserts | CPU of the measured process per item |\n"
         "|---|---|---|---|\n"
-        + row("raw store inserts (one at a time)", f"{r['raw']:.0f} docs/s", "raw")
-        + row("anchor: parse-JSON-and-201 aiohttp handler (8 clients)",
+        + row("raw store inserts (one at a time, awaited)", f"{r['raw']:.0f} docs/s", "raw")
+        + row(f"anchor: parse-JSON-and-201 aiohttp process (wrk, {CONNECTIONS} connections)",
               f"{r['hello']:.0f} req/s", "hello")
-        + row("`Ingestor.submit` → `articles.published` without HTTP (8 tasks)",
-              f"{r['pipeline']:.0f} articles/s",
-              "pipeline")
-        + row("HTTP `POST /api/articles` → `articles.published` (8 clients)",
+        + row(f"HTTP `POST /api/articles` → `articles.published` (wrk, {CONNECTIONS} connections)",
               f"{r['http']:.0f} articles/s", "http", anchor)
-        + row("partner topic → `articles.published`", f"{r['topic']:.0f} articles/s", "topic")
-        + f"| submission → published latency (topic) | p50 {r['p50_ms']:.1f} ms, "
-        f"p95 {r['p95_ms']:.1f} ms | | |\n"
+        + row("partner topic backlog → `articles.published`", f"{r['topic']:.0f} articles/s",
+              "topic")
+        + f"| submission → published latency (topic, one record every "
+        f"{LATENCY_GAP_S * 1000:.0f} ms) | p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms "
+        "| | |\n"
     )  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
-    parser.add_argument("-n", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--out", type=Path, help="append the table to this file")
+    parser.add_argument("--serve-anchor", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-ingest", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_anchor:
+        return serve_anchor(args.serve_anchor)
+    if args.serve_ingest:
+        return serve_ingest()
+    if args.backend == "embedded":
+        os.environ["SINMUN_MODE"] = Mode.EMBEDDED.value
     results = asyncio.run(run(args.backend, args.n))
     command = f".venv/bin/python -m bench.ingest_throughput --backend {args.backend} -n {args.n}"
     text = report(results, command)
     print(text)
-    if not args.out.exists():
-        args.out.write_text("# Benchmarks\n\nMedians and ratios are from one run each.\n", "utf-8")
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write(text)
+    if args.out is not None:
+        with args.out.open("a", encoding="utf-8") as out:
+            out.write(text)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import orjson
+import structlog
 from pydantic import SecretStr
 
 from services.ingest.submissions import Ingestor, Submission, parse_submission
@@ -21,6 +22,7 @@ from shared.schemas import ArticleSubmission, TraceContext
 from shared.signatures import SIGNATURE_HEADER, verify
 
 MAX_RECORD_BYTES = 1_500_000
+log = structlog.get_logger("sinmun.ingest.partners")
 
 
 def partner_trace(record: Record) -> TraceContext | None:
@@ -35,10 +37,15 @@ class SubmissionConsumer:
     def __init__(self, ingestor: Ingestor, partner_secrets: Mapping[str, SecretStr]) -> None:
         self._ingestor = ingestor
         self._secrets = partner_secrets
+        self._consuming = False
 
     async def on_submitted_batch(self, records: Sequence[Record]) -> list[PoisonRecordError | None]:
         """Per record, None once stored (and published) or the reason it is poison. A store
         or bus failure raises: the bus retries the records one by one."""
+        if not self._consuming:
+            # Once a run: when partner records began to flow (a backlog's drain starts here).
+            self._consuming = True
+            log.info("partner_records_flowing", records=len(records))
         outcomes: list[PoisonRecordError | None] = [None] * len(records)
         accepted: list[tuple[int, Submission]] = []
         for index, record in enumerate(records):
