@@ -28,7 +28,7 @@ from shared.ports.storage import DocumentStorage
 from shared.service import INFRA, Infrastructure, Service
 from shared.sessions import session_verifier, sessions_configured
 from shared.settings import Mode, SinmunSettings
-from shared.telemetry import TracedBus, tracing_middleware
+from shared.telemetry import TracedBus, tracing_enabled, tracing_middleware
 from shared.topics import ALL_TOPICS
 from shared.web import PROBES, base_application
 
@@ -108,7 +108,8 @@ def create_app(settings: SinmunSettings, names: list[str]) -> web.Application:
     app = base_application(names)
     if settings.trusted_proxies:
         app.middlewares.append(forwarded_middleware(settings.trusted_proxies))
-    app.middlewares.append(tracing_middleware)
+    if tracing_enabled():  # configured before the app is made; off, it is a layer for nothing
+        app.middlewares.append(tracing_middleware)
     for service in services:
         service.add_routes(app)
 

@@ -1,5 +1,9 @@
-"""Prometheus metrics beyond HTTP (shared/web.py): freshness, consumer lag, dead letters.
+"""Prometheus metrics: HTTP requests (counted by shared/web.py), freshness, consumer lag, dead
+letters.
 
+- `sinmun_http_requests_total{method,route,status}` and
+  `sinmun_http_request_duration_seconds{method,route}` (`HTTP_REQUESTS`): every request of
+  every service, by route template;
 - `sinmun_publish_to_index_seconds`: from the event's `occurred_at` (ingest stored the version)
   to the search index applying it;
 - `sinmun_publish_to_page_seconds`: from `occurred_at` to render's read model applying it (the
@@ -12,13 +16,18 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import structlog
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from shared.tasks import stop_task
 
@@ -47,6 +56,58 @@ DLQ_RECORDS = Counter(
     "Records sent to the dead-letter topic, by source topic, group and reason code",
     ["topic", "group", "reason"],
 )
+
+
+class RequestMetrics(Collector):
+    """The HTTP request counter and latency histogram, kept as plain numbers and turned into
+    Prometheus families when scraped. Counting is on the path of every request, where
+    `Histogram.observe` and `Counter.inc` (a lock each, a loop over the buckets) cost more
+    than the rest of the edge; the series and their values are the same. Only the event
+    loop's thread counts and scrapes, so no lock is needed."""
+
+    def __init__(self, buckets: tuple[float, ...] = Histogram.DEFAULT_BUCKETS) -> None:
+        self._bounds = tuple(b for b in buckets if b != float("inf"))
+        # The `le` labels as prometheus_client writes them ("0.005", "1.0", "+Inf").
+        bounds = (*self._bounds, float("inf"))
+        self._labels = [floatToGoString(b) for b in bounds]  # type: ignore[no-untyped-call]
+        self._created = time.time()
+        # (method, route) -> per bucket counts (the last: above every bound), then the sum.
+        self._latency: dict[tuple[str, str], list[float]] = {}
+        self._requests: dict[tuple[str, str, int], int] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route)
+        counts = self._latency.get(key)
+        if counts is None:
+            counts = self._latency[key] = [0.0] * (len(self._bounds) + 2)
+        counts[bisect.bisect_left(self._bounds, seconds)] += 1
+        counts[-1] += seconds
+        series = (method, route, status)
+        self._requests[series] = self._requests.get(series, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "sinmun_http_requests", "HTTP requests by route and status",
+            labels=["method", "route", "status"],
+        )  # fmt: skip
+        for (method, route, status), n in sorted(self._requests.items()):
+            requests.add_metric([method, route, str(status)], n, created=self._created)
+        yield requests
+        latency = HistogramMetricFamily(
+            "sinmun_http_request_duration_seconds", "HTTP request latency by route",
+            labels=["method", "route"],
+        )  # fmt: skip
+        for labels, counts in sorted(self._latency.items()):
+            cumulative, buckets = 0.0, []
+            for label, count in zip(self._labels, counts, strict=False):  # the sum comes last
+                cumulative += count
+                buckets.append((label, cumulative))
+            latency.add_metric(list(labels), buckets, counts[-1])
+        yield latency
+
+
+HTTP_REQUESTS = RequestMetrics()
+REGISTRY.register(HTTP_REQUESTS)
 
 LagKey = tuple[str, str, int]
 """(group, topic, partition)"""

@@ -98,6 +98,11 @@ def shutdown_tracing() -> None:
         provider.shutdown()
 
 
+def tracing_enabled() -> bool:
+    """Whether `configure_tracing` turned tracing on (the app then needs `tracing_middleware`)."""
+    return _state["tracer"] is not None
+
+
 def _tracer() -> Tracer | None:
     tracer: Tracer | None = _state["tracer"]
     return tracer

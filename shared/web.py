@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -11,9 +10,10 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.errors import ServiceError, error_body
+from shared.metrics import HTTP_REQUESTS
 
 log = structlog.get_logger("sinmun.http")
 
@@ -21,12 +21,6 @@ Probe = Callable[[], Awaitable[bool]]
 PROBES = web.AppKey("probes", dict[str, Probe])
 SERVICES = web.AppKey("services", list[str])
 
-REQUESTS = Counter(
-    "sinmun_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "sinmun_http_request_duration_seconds", "HTTP request latency by route", ["method", "route"]
-)
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 STATUS_CODES = {
     400: "bad_request",
@@ -54,53 +48,42 @@ def json_error(status: int, code: str, message: str, details: object = None) -> 
 
 
 @web.middleware
-async def errors_middleware(
+async def edge_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Every error leaves as `{"error": {"code", "message", "details"}}` with a fitting status."""
-    try:
-        return await handler(request)
-    except ServiceError as exc:
-        return json_response(exc.body(), status=exc.status, headers=exc.headers)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code = STATUS_CODES.get(exc.status, "http_error")
-        return json_error(exc.status, code, exc.reason, None)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("unhandled_error", path=request.path)
-        return json_error(500, "internal_error", "internal server error")
+    """The shared edge of every request, in one layer (each middleware layer is a coroutine
+    more per request): the caller's trace id bound into log lines, every error as
+    `{"error": {"code", "message", "details"}}` with a fitting status, and the request counted
+    and timed by its route template.
 
-
-@web.middleware
-async def observe_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Binds the trace id to log lines and counts the request by its route template."""
-    match = TRACEPARENT.match(request.headers.get("traceparent", ""))
-    structlog.contextvars.clear_contextvars()
-    if match:
+    Nothing is cleared first: aiohttp handles each request in a task of its own, with a copy
+    of the connection's context, so what one request binds never reaches the next."""
+    traceparent = request.headers.get("traceparent")
+    if traceparent is not None and (match := TRACEPARENT.match(traceparent)):
         structlog.contextvars.bind_contextvars(trace_id=match.group(1))
-    info = request.match_info.route.resource
-    route = info.canonical if info is not None else "unmatched"
     started = time.perf_counter()
     status = 500
     try:
         response = await handler(request)
         status = response.status
         return response
+    except ServiceError as exc:
+        status = exc.status
+        return json_response(exc.body(), status=exc.status, headers=exc.headers)
+    except web.HTTPException as exc:
+        status = exc.status
+        if status < 400:
+            raise  # a redirect raised by a handler: aiohttp sends it as it is
+        return json_error(status, STATUS_CODES.get(status, "http_error"), exc.reason, None)
+    except asyncio.CancelledError:
+        raise  # the client went away: counted as 500, as it got no answer
+    except Exception:
+        log.exception("unhandled_error", path=request.path)
+        return json_error(500, "internal_error", "internal server error")
     finally:
-        latency, count = _route_metrics(request.method, route, status)
-        latency.observe(time.perf_counter() - started)
-        count.inc()
-
-
-@functools.lru_cache(maxsize=4096)
-def _route_metrics(method: str, route: str, status: int) -> tuple[Histogram, Counter]:
-    """The labelled series of one route and status (looked up once, not on every request)."""
-    return LATENCY.labels(method, route), REQUESTS.labels(method, route, str(status))
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        HTTP_REQUESTS.observe(request.method, route, status, time.perf_counter() - started)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -136,10 +119,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def base_application(services: list[str]) -> web.Application:
-    """An app with the shared middlewares and the /healthz, /readyz, /metrics routes."""
-    app = web.Application(
-        middlewares=[observe_middleware, errors_middleware], client_max_size=2 * 1024 * 1024
-    )
+    """An app with the shared edge middleware and the /healthz, /readyz, /metrics routes."""
+    app = web.Application(middlewares=[edge_middleware], client_max_size=2 * 1024 * 1024)
     app[SERVICES] = services
     app[PROBES] = {}
     app.router.add_get("/healthz", healthz)

@@ -23,12 +23,13 @@ BOARD = r"{board:[a-z][a-z0-9-]{0,39}}"
 
 
 def add_page_routes(app: web.Application) -> None:
-    """Every HTML page of the site, in one table."""
+    """Every HTML page of the site, in one table. The router tries the resources of a prefix
+    (/news) in the order they were added: the most read page of the site comes first."""
     r = app.router
-    r.add_get("/", pages.home)
-    r.add_get("/news", pages.news)
     r.add_get(f"/news/{ARTICLE}", pages.article)
     r.add_get(f"/news/{ARTICLE}/{{slug}}", pages.article)
+    r.add_get("/", pages.home)
+    r.add_get("/news", pages.news)
     r.add_get(f"/news/{SECTION}", pages.news)
     r.add_get("/search", search_page.search)
     r.add_get(f"/community/{BOARD}", community.board_list)
@@ -41,8 +42,7 @@ def add_page_routes(app: web.Application) -> None:
     r.add_get("/about/{page:[a-z-]+}", notices.about)
     r.add_get("/api/render/ready", pages.page_ready)
     r.add_static("/static", STATIC, append_version=False)
-    app.middlewares.append(notices.page_headers)
-    app.middlewares.append(notices.html_not_found)
+    app.middlewares.append(notices.site_middleware)
 
 
 class RenderService:
@@ -54,9 +54,11 @@ class RenderService:
         self.search: SearchClient | None = None
 
     def add_routes(self, app: web.Application) -> None:
-        feeds.add_routes(app)  # /news/{section}/rss.xml before the page routes
-        sitemaps.add_routes(app)
+        # The pages first (the article page is the most read); no page route matches a feed's
+        # address (/news/{section}/rss.xml: a section is no 16 digits and has no "/").
         add_page_routes(app)
+        feeds.add_routes(app)
+        sitemaps.add_routes(app)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         settings = RenderSettings(**infra.settings.model_dump())

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from services.render.deps import RENDER, RenderDeps
 from services.render.models import ArticleCard, RankedArticle
-from services.render.page_cache import ARTICLES, MOST_VIEWED, CachedPage, respond
+from services.render.page_cache import ARTICLES, MOST_VIEWED, PUBLIC, CachedPage, respond
 from services.render.templating import asset_version
 from shared.auth import VERIFIER
 from shared.sessions import SESSION_COOKIE, Session
@@ -131,10 +131,9 @@ async def cached(
     who = viewer(request)
     page = await request.app[RENDER].cache.get((*key, viewer_key(who)), load, depends)
     # A member's page shows their nickname: browsers may keep it, shared caches may not.
-    control = "private, no-cache" if who else "public, max-age=0, must-revalidate"
-    response = respond(request, page, control)
-    response.headers["Vary"] = "Cookie"  # the header's member menu depends on the session
-    return response
+    control = "private, no-cache" if who else PUBLIC
+    # Vary: the header's member menu depends on the session.
+    return respond(request, page, control, vary="Cookie")
 
 
 async def fresh(request: web.Request, page: CachedPage) -> web.Response:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import re
 import time
@@ -62,6 +63,7 @@ TOP_KEPT = 30
 CANDIDATE_BATCH = 60
 PRUNE_EVERY_S = 300.0
 MAX_TRIES = 20
+MAX_REMEMBERED_AGENT = 512
 
 # Crawlers, link previewers, monitors and scripts. Not "NAVER" or "KAKAOTALK": those are the
 # in-app browsers of real readers (their crawlers are Yeti and kakaotalk-scrap).
@@ -78,7 +80,15 @@ DESKTOP = re.compile(r"windows|macintosh|x11|linux|cros", re.IGNORECASE)
 
 
 def client_class(user_agent: str) -> ClientClass:
-    """The coarse class of a user agent; an empty one is a script, not a reader."""
+    """The coarse class of a user agent; an empty one is a script, not a reader. Every
+    article page asks, and readers' browsers send a few dozen distinct agents: the answers
+    are remembered (agents of a plausible length only: headers are the client's to choose)."""
+    if len(user_agent) > MAX_REMEMBERED_AGENT:
+        return _classify(user_agent)
+    return _remembered_class(user_agent)
+
+
+def _classify(user_agent: str) -> ClientClass:
     if not user_agent.strip() or BOTS.search(user_agent):
         return ClientClass.BOT
     if MOBILE.search(user_agent):
@@ -86,6 +96,9 @@ def client_class(user_agent: str) -> ClientClass:
     if DESKTOP.search(user_agent):
         return ClientClass.DESKTOP
     return ClientClass.OTHER
+
+
+_remembered_class = functools.lru_cache(maxsize=2048)(_classify)
 
 
 def visitor_hash(visitor_id: str) -> str:

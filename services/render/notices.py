@@ -10,7 +10,7 @@ from aiohttp import web
 
 from services.render.chrome import Meta, absolute, cached, render
 from services.render.deps import RENDER
-from services.render.page_cache import ARTICLES, CachedPage, respond
+from services.render.page_cache import ARTICLES, PAGE_HEADERS, CachedPage, respond
 
 log = structlog.get_logger("sinmun.render")
 
@@ -102,32 +102,6 @@ async def about(request: web.Request) -> web.Response:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NOT_SITE = ("/api/", "/healthz", "/readyz", "/metrics")
-NOT_HTML = (*NOT_SITE, "/static/")
-
-
-PAGE_HEADERS = {
-    # The site's own scripts and styles only; article images may come from partners' hosts.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' https: http: data:; "
-    "script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'self'; "
-    "base-uri 'self'; form-action 'self'; object-src 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
-
-
-@web.middleware
-async def page_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Security headers on every page and asset of the site (APIs set their own)."""
-    response = await handler(request)
-    if not request.path.startswith(NOT_SITE):
-        response.headers.update(PAGE_HEADERS)
-    if request.path.startswith("/static/") and response.status == 200:
-        # Pages link the CSS and script with ?v=<their hash>: such a URL never changes.
-        versioned = "v" in request.query
-        response.headers["Cache-Control"] = (
-            "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
-        )
-    return response
 
 
 SERVER_ERROR = """<!doctype html>
@@ -140,24 +114,40 @@ SERVER_ERROR = """<!doctype html>
 
 
 @web.middleware
-async def html_not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown site addresses get the 404 page with the site's chrome, a failing page a plain
-    500 page (it needs no database); APIs keep their JSON errors."""
-    if request.path.startswith(NOT_HTML) or request.method not in ("GET", "HEAD"):
+async def site_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every site address (not APIs, probes or metrics) gets the site's security headers;
+    unknown pages get the 404 page with the site's chrome, a failing page a plain 500 page
+    (it needs no database); assets a long cache. APIs keep their JSON errors. One layer, as it
+    runs for every request of the process."""
+    path = request.path
+    if path.startswith(NOT_SITE):
         return await handler(request)
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
-        if RENDER not in request.app:
+    if path.startswith("/static/") or request.method not in ("GET", "HEAD"):
+        response = await handler(request)
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            if RENDER not in request.app:
+                raise
+            response = await not_found(request)
+        except web.HTTPException:
             raise
-        return await not_found(request)
-    except web.HTTPException:
-        raise
-    except Exception:
-        log.exception("page_failed", path=request.path)
-        return web.Response(
-            text=SERVER_ERROR,
-            status=500,
-            content_type="text/html",
-            headers={"Cache-Control": "no-store"},
+        except Exception:
+            log.exception("page_failed", path=path)
+            response = web.Response(
+                text=SERVER_ERROR,
+                status=500,
+                content_type="text/html",
+                headers={"Cache-Control": "no-store"},
+            )
+    headers = response.headers
+    if "Content-Security-Policy" not in headers:  # a cached page's headers come with them
+        headers.update(PAGE_HEADERS)
+    if path.startswith("/static/") and response.status == 200:
+        # Pages link the CSS and script with ?v=<their hash>: such a URL never changes.
+        versioned = "v" in request.query
+        headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
         )
+    return response

@@ -8,7 +8,8 @@ replica (a primary-key read, twice a second by default). So each replica sees ea
 invalidation within one poll interval, without a consumer group of its own.
 
 `respond` turns a cached page into a response with ETag and Last-Modified, answering 304 to a
-conditional request that already has it.
+conditional request that already has it; a page's headers are made once, with the page, and
+reused for every reader it is served to.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from services.render.formatting import http_date
 from shared.ports.storage import Collection, DocumentStorage
@@ -40,6 +42,27 @@ MAX_PAGES = 5000
 MAX_AGE_S = 300.0  # a safety net only: events invalidate pages long before this
 
 
+PUBLIC = "public, max-age=0, must-revalidate"
+PAGE_HEADERS = {
+    # The site's own scripts and styles only; article images may come from partners' hosts.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' https: http: data:; "
+    "script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'self'; "
+    "base-uri 'self'; form-action 'self'; object-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+"""Security headers of every page and asset of the site (APIs set their own)."""
+
+
+@dataclass(frozen=True)
+class PageHeaders:
+    """A page's response headers, made once per page and policy: the full answer's and the
+    304's (validators, policy and security headers, no body headers)."""
+
+    full: CIMultiDictProxy[str]
+    not_modified: CIMultiDictProxy[str]
+
+
 @dataclass(frozen=True)
 class CachedPage:
     """A rendered body with its validators."""
@@ -49,6 +72,10 @@ class CachedPage:
     etag: str = ""
     last_modified: datetime | None = None
     status: int = 200
+    # Headers per (Cache-Control, Vary): a cached page is answered thousands of times.
+    _headers: dict[tuple[str, str | None], PageHeaders] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def of(
@@ -63,6 +90,26 @@ class CachedPage:
         tag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
         return cls(data, content_type, tag, last_modified, status)
 
+    def headers(self, cache_control: str, vary: str | None = None) -> PageHeaders:
+        made = self._headers.get((cache_control, vary))
+        if made is None:
+            validators = CIMultiDict({"Cache-Control": cache_control})
+            if self.etag:
+                validators["ETag"] = self.etag
+            if self.last_modified is not None:
+                validators["Last-Modified"] = http_date(self.last_modified)
+            if vary is not None:
+                validators["Vary"] = vary
+            validators.update(PAGE_HEADERS)
+            content_type = self.content_type
+            if "; charset=" not in content_type:
+                content_type += "; charset=utf-8"
+            full = CIMultiDict({"Content-Type": content_type})
+            full.extend(validators)
+            made = PageHeaders(CIMultiDictProxy(full), CIMultiDictProxy(validators))
+            self._headers[(cache_control, vary)] = made
+        return made
+
 
 def _tags(header: str) -> set[str]:
     # Weak and strong tags compare alike for GET (RFC 9110 weak comparison).
@@ -71,10 +118,15 @@ def _tags(header: str) -> set[str]:
 
 def not_modified(request: web.Request, page: CachedPage) -> bool:
     """True when the request's validators show it already holds this page."""
-    if_none_match = request.headers.get("If-None-Match")
+    headers = request.headers
+    if_none_match = headers.get("If-None-Match")
     if if_none_match is not None:
+        if if_none_match == page.etag:  # what browsers send back: the tag as it came
+            return True
         tags = _tags(if_none_match)
         return "*" in tags or page.etag in tags
+    if "If-Modified-Since" not in headers:
+        return False
     since = request.if_modified_since
     if since is not None and page.last_modified is not None:
         return page.last_modified.replace(microsecond=0) <= since
@@ -84,22 +136,15 @@ def not_modified(request: web.Request, page: CachedPage) -> bool:
 def respond(
     request: web.Request,
     page: CachedPage,
-    cache_control: str = "public, max-age=0, must-revalidate",
+    cache_control: str = PUBLIC,
+    vary: str | None = None,
 ) -> web.Response:
-    """The page, or 304 Not Modified when the client's copy is current (GET and HEAD only)."""
-    headers = {"Cache-Control": cache_control}
-    if page.etag:
-        headers["ETag"] = page.etag
-    if page.last_modified is not None:
-        headers["Last-Modified"] = http_date(page.last_modified)
+    """The page, or 304 Not Modified when the client's copy is current (GET and HEAD only),
+    with the site's security headers."""
+    headers = page.headers(cache_control, vary)
     if page.status == 200 and request.method in ("GET", "HEAD") and not_modified(request, page):
-        return web.Response(status=304, headers=headers)
-    content_type, _, charset = page.content_type.partition("; charset=")
-    response = web.Response(
-        body=page.body, status=page.status, content_type=content_type, headers=headers
-    )
-    response.charset = charset or "utf-8"
-    return response
+        return web.Response(status=304, headers=headers.not_modified)
+    return web.Response(body=page.body, status=page.status, headers=headers.full)
 
 
 class PageCache:

@@ -14,12 +14,14 @@ from services.render import formatting
 from services.render.chrome import Meta, absolute, cached, page_number, render
 from services.render.deps import RENDER, RenderDeps
 from services.render.models import ArticlePage
+from services.render.most_viewed import client_class
 from services.render.notices import gone_page, not_found, not_found_page
 from services.render.page_cache import ARTICLES, BOARDS, MOST_VIEWED, CachedPage
 from services.render.pagination import Pagination
 from services.render.read_models import plain_lead
 from services.render.share import share_links
 from shared.errors import ServiceError
+from shared.schemas import ClientClass
 from shared.web import json_response
 
 log = structlog.get_logger("sinmun.render")
@@ -115,8 +117,10 @@ def visitor_id(request: web.Request) -> str:
 
 async def _count_view(request: web.Request, article_id: str) -> None:
     """Queued, not published here: a page never waits on the bus."""
-    deps = request.app[RENDER]
     agent = request.headers.get("User-Agent", "")
+    if client_class(agent) is ClientClass.BOT:
+        return  # a crawler or a script: no view, so no visitor to hash either
+    deps = request.app[RENDER]
     section = _sections.get(article_id, "")
     try:
         await deps.record_view(article_id, section, visitor_id(request), agent)

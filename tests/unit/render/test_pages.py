@@ -15,6 +15,7 @@ from shared.sessions import SESSION_COOKIE
 from tests.unit.render.fakes import PUBLIC, ClientFactory, make_site
 
 SEED_ID = "0313648983524554"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 HEADLINE = "포항시, 4차 산업혁명 시대 플랫폼시티 포항 본격 추진"
 KST = datetime(2019, 8, 13, 12, 9, tzinfo=UTC)  # 21:09 KST
 
@@ -50,7 +51,7 @@ async def test_the_seed_article_page_shows_every_element_of_the_seed_page(
 ) -> None:
     site = await make_site(aiohttp_client)
     site.articles.add(seed())
-    page = doc(await site.html(f"/news/{SEED_ID}"))
+    page = doc(await site.html(f"/news/{SEED_ID}", headers={"User-Agent": BROWSER}))
     assert page.get("lang") == "ko"
     assert text(page.cssselect("nav.breadcrumb")[0]) == "뉴스 > 포항"
     assert text(page.cssselect("main h1")[0]) == HEADLINE
@@ -246,6 +247,61 @@ async def test_etag_and_last_modified_answer_304(aiohttp_client: ClientFactory) 
     changed = await site.client.get(f"/news/{SEED_ID}", headers={"If-None-Match": etag})
     assert changed.status == 200
     assert "고친 제목" in await changed.text()
+
+
+async def test_a_readers_view_is_counted_and_a_crawlers_or_scripts_is_not(
+    aiohttp_client: ClientFactory,
+) -> None:
+    site = await make_site(aiohttp_client)
+    site.articles.add(seed())
+    path = f"/news/{SEED_ID}"
+    await site.html(path, headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"})
+    await site.html(path, skip_auto_headers=["User-Agent"])  # what wrk sends: no agent at all
+    await site.html(path)  # the test client's own agent: a script
+    assert site.views == []
+    etag = (await site.client.get(path, headers={"User-Agent": BROWSER})).headers["ETag"]
+    revalidated = await site.client.get(
+        path, headers={"User-Agent": BROWSER, "If-None-Match": etag}
+    )
+    assert revalidated.status == 304
+    assert len(site.views) == 2  # the recorder deduplicates: the page reports every reading
+    (article_id, section, visitor, agent), again = site.views
+    assert (article_id, section, agent) == (SEED_ID, "pohang", BROWSER) and again == site.views[0]
+    assert len(visitor) == 24 and "127.0.0.1" not in visitor
+
+
+async def test_a_cached_article_page_is_never_served_across_sessions(
+    aiohttp_client: ClientFactory,
+) -> None:
+    site = await make_site(aiohttp_client)
+    site.articles.add(seed())
+    path = f"/news/{SEED_ID}"
+    member = {SESSION_COOKIE: site.token("독자", Role.MEMBER)}
+
+    def menu(html: str) -> str:
+        return text(doc(html).cssselect("nav.member-menu")[0])
+
+    for _ in range(2):  # the second round answers from the cache
+        anonymous = await site.client.get(path)
+        assert anonymous.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+        assert anonymous.headers["Vary"] == "Cookie"
+        assert menu(await anonymous.text()) == "회원가입 로그인 전체기사보기"
+        as_member = await site.client.get(path, cookies=member)
+        assert as_member.headers["Cache-Control"] == "private, no-cache"
+        assert menu(await as_member.text()) == "독자님 로그아웃 전체기사보기"
+        assert as_member.headers["ETag"] != anonymous.headers["ETag"]
+    # A member's browser holding the anonymous copy gets their own page, not a 304.
+    held = {"If-None-Match": anonymous.headers["ETag"]}
+    assert (await site.client.get(path, cookies=member, headers=held)).status == 200
+    not_modified = await site.client.get(path, headers=held)
+    assert not_modified.status == 304
+    assert not_modified.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert not_modified.headers["Vary"] == "Cookie"
+    assert "script-src 'self'" in not_modified.headers["Content-Security-Policy"]
+    assert not_modified.headers["Last-Modified"] == "Tue, 13 Aug 2019 12:09:00 GMT"
+    # A session that no longer verifies reads the anonymous page.
+    forged = await site.client.get(path, cookies={SESSION_COOKIE: "forged"})
+    assert forged.headers["ETag"] == anonymous.headers["ETag"]
 
 
 async def test_the_header_knows_the_member_and_shows_the_write_link_to_reporters(
