@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from services.ingest.ninjs import looks_like_ninjs, ninjs_to_submission
@@ -75,8 +75,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # also for bytes that are not UTF-8
         raise ServiceError(400, "malformed_json", f"the body is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise ServiceError(400, "malformed_json", "the body must be a JSON object")

@@ -36,6 +36,7 @@ from shared.schemas.articles import MAX_BODY_BYTES
 from shared.schemas.envelope import envelope_json
 
 MAX_SAVE_ATTEMPTS = 20
+GROUP_LIMIT = 256  # submissions taken in together by one group submit
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ class Ingestor:
         self._sections = sections
         self._clock = clock
         self._publishing: set[asyncio.Task[None]] = set()
+        # Group submit: what arrives while a group is being stored goes in the next one.
+        self._grouped: list[tuple[Submission, asyncio.Future[Receipt | ServiceError]]] = []
+        self._grouping: asyncio.Task[None] | None = None
 
     async def submit(
         self,
@@ -106,11 +110,47 @@ class Ingestor:
         *,
         wait_published: bool = True,
     ) -> Receipt:
-        """Take one submission in; see `submit_many`."""
-        (result,) = await self.submit_many([(submission, trace)], wait_published=wait_published)
+        """Take one submission in; see `submit_many`.
+
+        With `wait_published=False` (HTTP) concurrent submissions are taken in together, a
+        group commit: the first goes at once, and those that arrive while a group is being
+        stored go in the next, with one story read, one write and one publish batch for all.
+        Each caller still gets its own receipt or error.
+        """
+        if wait_published:
+            (result,) = await self.submit_many([(submission, trace)])
+        else:
+            future = asyncio.get_running_loop().create_future()
+            self._grouped.append(((submission, trace), future))
+            if self._grouping is None:
+                self._grouping = asyncio.create_task(self._submit_groups(), name="group submit")
+            result = await future
         if isinstance(result, ServiceError):
             raise result
         return result
+
+    async def _submit_groups(self) -> None:
+        group: list[tuple[Submission, asyncio.Future[Receipt | ServiceError]]] = []
+        try:
+            while self._grouped:
+                group = self._grouped[:GROUP_LIMIT]
+                del self._grouped[:GROUP_LIMIT]
+                try:
+                    results = await self.submit_many([s for s, _ in group], wait_published=False)
+                except Exception as exc:  # the store failed: every caller of the group hears it
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(group, results, strict=True):
+                    if not future.done():  # a caller that went away: its version is stored
+                        future.set_result(result)
+        except asyncio.CancelledError:  # shutting down: nobody is left waiting forever
+            for _, future in [*group, *self._grouped]:
+                future.cancel()
+            raise
+        finally:
+            self._grouping = None
 
     async def submit_many(
         self, submissions: Sequence[Submission], *, wait_published: bool = True

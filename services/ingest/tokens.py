@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -11,6 +13,11 @@ from enum import StrEnum
 from shared.ports.storage import Collection, DocumentStorage, DuplicateKeyError, IndexSpec
 
 TOKEN_PREFIX = "snm_"
+# A valid token is remembered this long by the process that checked it, so a busy client
+# costs one store read per interval, not one per request; a revocation in another process
+# (`sinmun token revoke`) therefore takes effect within this time (in this one, at once).
+VERIFIED_FOR_S = 2.0
+VERIFIED_MEMORY = 10_000
 
 
 class TokenRole(StrEnum):
@@ -45,8 +52,10 @@ def _digest(token: str) -> str:
 
 
 class TokenStore:
-    def __init__(self, tokens: Collection) -> None:
+    def __init__(self, tokens: Collection, clock: Callable[[], float] = time.monotonic) -> None:
         self._tokens = tokens
+        self._clock = clock
+        self._verified: dict[str, tuple[float, Principal]] = {}  # digest -> (until, principal)
 
     @classmethod
     async def open(cls, storage: DocumentStorage) -> TokenStore:
@@ -72,12 +81,23 @@ class TokenStore:
         docs = await self._tokens.find({"name": name})
         for doc in docs:
             await self._tokens.delete(doc["_id"])
+            self._verified.pop(doc["_id"], None)
         return bool(docs)
 
     async def verify(self, token: str) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
-        doc = await self._tokens.get(_digest(token))
-        if doc is None:
+        digest = _digest(token)
+        now = self._clock()
+        remembered = self._verified.get(digest)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        doc = await self._tokens.get(digest)
+        if doc is None:  # only valid tokens are remembered: guessing fills no memory
+            self._verified.pop(digest, None)
             return None
-        return Principal(name=doc["name"], role=TokenRole(doc["role"]))
+        principal = Principal(name=doc["name"], role=TokenRole(doc["role"]))
+        if len(self._verified) >= VERIFIED_MEMORY:
+            self._verified.clear()
+        self._verified[digest] = (now + VERIFIED_FOR_S, principal)
+        return principal

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import sqlite3
 import time
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS group_offsets (
   PRIMARY KEY (grp, topic, partition));
 """
 FETCH_BATCH = 200
+Append = tuple[str, int, str | None, bytes, str, int]  # topic, partition, key, value, headers, ts
 
 
 def partition_for(key: str | None, partitions: int, fallback: int) -> int:
@@ -63,6 +65,9 @@ class LocalBus:
         self._groups: dict[tuple[str, str], list[LocalSubscription]] = {}
         self._locks: dict[tuple[str, str, int], asyncio.Lock] = {}
         self._round_robin = itertools.count()
+        # Group append: sends that arrive while an append is being committed go in the next.
+        self._appends: list[tuple[Append, asyncio.Future[None]]] = []
+        self._appending: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._db.open()
@@ -128,23 +133,58 @@ class LocalBus:
         as_text = {k: v.decode("latin-1") for k, v in (headers or {}).items()}
         encoded = orjson.dumps(as_text).decode()
         ts = int(time.time() * 1000)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._appends.append(((topic, partition, key, value, encoded, ts), future))
+        if self._appending is None:
+            self._appending = asyncio.create_task(self._append_groups(), name="bus append")
+        await future
+        self._wake(topic)
 
-        def append(conn: sqlite3.Connection) -> None:
+    async def _append_groups(self) -> None:
+        """Append the waiting sends, a group at a time: one write (one transaction, one
+        offset read and update per partition) for all the sends that arrived meanwhile,
+        in the order they were sent. Each sender returns once its group is committed."""
+        try:
+            while self._appends:
+                group, self._appends = self._appends, []
+                try:
+                    await self._db.write(functools.partial(self._append_all, [a for a, _ in group]))
+                except asyncio.CancelledError:
+                    for _, future in [*group, *self._appends]:
+                        future.cancel()
+                    raise
+                except Exception as exc:  # e.g. the disk is full: each of these sends failed
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for _, future in group:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            self._appending = None
+
+    @staticmethod
+    def _append_all(appends: list[Append], conn: sqlite3.Connection) -> None:
+        by_partition: dict[tuple[str, int], list[Append]] = {}
+        for append in appends:
+            by_partition.setdefault((append[0], append[1]), []).append(append)
+        for (topic, partition), records in by_partition.items():
             (offset,) = conn.execute(
                 "SELECT next_offset FROM partitions WHERE topic = ? AND partition = ?",
                 (topic, partition),
             ).fetchone()
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (topic, partition, offset, key, value, encoded, ts),
+                [
+                    (topic, partition, offset + n, key, value, headers, ts)
+                    for n, (_, _, key, value, headers, ts) in enumerate(records)
+                ],
             )
             conn.execute(
                 "UPDATE partitions SET next_offset = ? WHERE topic = ? AND partition = ?",
-                (offset + 1, topic, partition),
+                (offset + len(records), topic, partition),
             )
-
-        await self._db.write(append)
-        self._wake(topic)
 
     async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
         await self.send(topic, key, envelope.model_dump_json().encode(), envelope_headers(envelope))
