@@ -1,14 +1,14 @@
 """The outbox relay: every stored version's event reaches `articles.published`.
 
-A version and its event are written in one document (no transactions needed); the relay
-publishes pending events in order and then drops them from the document. If the process dies
-in between, the relay publishes them at the next start (same `event_id`, so consumers that
-saw it already ignore it).
+A version's event is written to the `outbox` collection just before the story document that
+lists its id (the commit point; see `ArticleStore.save_many`); the relay publishes pending
+events in order and then deletes them. If the process dies in between, the relay publishes
+them at the next start (same `event_id`, so consumers that saw it already ignore it).
 
 Publishing is batched like a group commit: whatever stories are waiting when a batch starts
 go together — their events sent side by side (in order within a story) and all their outbox
-marks written in one `write_many`. Batches run one at a time, so one story is never in two.
-"""
+entries deleted with one `delete_many`. Batches run one at a time, so one story is never in
+two."""
 
 from __future__ import annotations
 
@@ -135,6 +135,7 @@ class OutboxRelay:
 
     async def _flush(self, stories: list[Story]) -> None:
         try:
+            stories = await self._store.pending_for(stories)
             for _ in range(MARK_ATTEMPTS):
                 sent = await self._send_all(stories)
                 marked = await self._store.mark_published([(s, len(s.outbox)) for s in sent])

@@ -23,7 +23,7 @@ from services.ingest.domain import (
 )
 from services.ingest.outbox import OutboxRelay
 from services.ingest.sanitize import clean_submission
-from services.ingest.store import ArticleStore, Story
+from services.ingest.store import ArticleStore, Story, event_id_of
 from shared.errors import ServiceError, validation_details
 from shared.schemas import (
     ArticlePublished,
@@ -256,9 +256,12 @@ class Ingestor:
             return receipt
         article_json = article.model_dump(mode="json")
         event = self._event(decision, article_json, prepared.trace)
+        # A story written before the outbox collection may still hold events: they move on
+        # to the outbox with this one.
         outbox = (*(current.outbox if current else ()), event)
+        events = (*(current.events if current else ()), *map(event_id_of, outbox))
         revision = (current.revision + 1) if current else 1
-        story = Story(article, prepared.digest, revision, outbox)
+        story = Story(article, prepared.digest, revision, outbox, tuple(dict.fromkeys(events)))
         story.__dict__["article_json"] = article_json  # one dump for story, event and history
         return receipt, (current, story)
 

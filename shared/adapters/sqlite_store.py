@@ -35,6 +35,7 @@ from shared.ports.storage import (
 # orjson (the hot path of every write) with json's strictness: no datetimes or dataclasses.
 STRICT_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 FIELD_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+DELETE_CHUNK = 500
 COMPARATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
 
@@ -199,6 +200,22 @@ class SqliteCollection:
 
     async def delete(self, doc_id: str) -> bool:
         return await self._write(f"DELETE FROM {self._table} WHERE id = ?", (doc_id,)) == 1
+
+    async def delete_many(self, doc_ids: Sequence[str]) -> int:
+        """One transaction, a statement per DELETE_CHUNK ids (SQLite's bound-parameter limit)."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return 0
+        chunks = [ids[i : i + DELETE_CHUNK] for i in range(0, len(ids), DELETE_CHUNK)]
+
+        def run(conn: sqlite3.Connection) -> int:
+            deleted = 0
+            for chunk in chunks:
+                sql = f"DELETE FROM {self._table} WHERE id IN ({', '.join('?' * len(chunk))})"
+                deleted += conn.execute(sql, chunk).rowcount
+            return deleted
+
+        return await self._db.write(run)
 
 
 class SqliteStorage:

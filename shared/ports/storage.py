@@ -109,6 +109,11 @@ class Collection(Protocol):
 
     async def delete(self, doc_id: str) -> bool: ...
 
+    async def delete_many(self, doc_ids: Sequence[str]) -> int:
+        """Delete these documents (the ones that exist) in one call; how many were deleted.
+        Not a transaction either: after a crash any subset may be gone."""
+        ...
+
     async def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """Apply many writes in one call; one result per operation, in order.
 

@@ -237,6 +237,16 @@ async def test_write_many_refuses_bad_batches_before_writing_anything(
     assert await articles.count() == 0
 
 
+async def test_delete_many_deletes_the_ones_that_exist_in_one_call(open_storage: Opener) -> None:
+    articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
+    await articles.write_many([Insert(article(n)) for n in range(1, 701)])
+    doomed = [f"a{n:04d}" for n in range(1, 601)] + ["a9999", "a0001"]  # unknown, repeated
+    assert await articles.delete_many(doomed) == 600
+    assert await articles.delete_many([]) == 0
+    assert await articles.count() == 100
+    assert await articles.get("a0601") is not None and await articles.get("a0600") is None
+
+
 async def test_write_many_takes_large_batches(open_storage: Opener) -> None:
     articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
     created = await articles.write_many([Insert(article(n)) for n in range(200)])
