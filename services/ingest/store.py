@@ -101,7 +101,14 @@ class Story:
 
 
 class ArticleStore:
-    def __init__(self, stories: Collection, versions: Collection, outbox: Collection) -> None:
+    def __init__(
+        self,
+        storage: DocumentStorage,
+        stories: Collection,
+        versions: Collection,
+        outbox: Collection,
+    ) -> None:
+        self._storage = storage
         self._stories = stories
         self._versions = versions
         self._outbox = outbox
@@ -116,7 +123,7 @@ class ArticleStore:
         versions = await storage.collection("versions", [IndexSpec(("article_id", "version"))])
         # Kept small (entries go once published), so it needs no index beyond `_id`.
         outbox = await storage.collection("outbox")
-        return cls(stories, versions, outbox)
+        return cls(storage, stories, versions, outbox)
 
     async def story(self, article_id: str) -> Story | None:
         doc = await self._stories.get(article_id)
@@ -151,21 +158,25 @@ class ArticleStore:
         The story document holds the current version, so a new story is one insert. A
         change to a stored story first files the version it replaces in the history (an
         idempotent put of what is already stored). The events go to the outbox before the
-        stories: the story write (insert, or compare-and-set) is the commit point, and an
-        entry whose story does not list it is no event (the entries of a lost write are
-        deleted at once; a crash's are found by the sweep).
+        stories (`write_in_order`: one transaction on SQLite): the story write (insert, or
+        compare-and-set) is the commit point, and an entry whose story does not list it is
+        no event (the entries of a lost write are deleted at once; a crash's are found by
+        the sweep).
         """
-        superseded = [Put(prev.version_document()) for prev, _ in changes if prev is not None]
-        if superseded:
-            await self._versions.write_many(superseded)
+        superseded: list[WriteOp] = [
+            Put(prev.version_document()) for prev, _ in changes if prev is not None
+        ]
+        # An entry left by an earlier try of the same event (a duplicate) counts as written.
         entries: list[WriteOp] = [Insert(d) for _, new in changes for d in new.outbox_documents()]
-        if entries:  # an entry left by an earlier try of the same event counts as written
-            await self._outbox.write_many(entries)
         ops: list[WriteOp] = [
             Insert(new.document()) if prev is None else CompareAndSet(new.document(), prev.revision)
             for prev, new in changes
         ]
-        won = [r is WriteResult.OK for r in await self._stories.write_many(ops)]
+        # In this order, and on SQLite in one transaction.
+        *_, results = await self._storage.write_in_order(
+            [(self._versions, superseded), (self._outbox, entries), (self._stories, ops)]
+        )
+        won = [r is WriteResult.OK for r in results]
         lost = [
             event_id_of(raw) for (_, new), ok in zip(changes, won, strict=True) if not ok
             for raw in new.outbox

@@ -27,6 +27,7 @@ from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
 
 from shared.ports.storage import (
+    Collection,
     CompareAndSet,
     Document,
     DuplicateKeyError,
@@ -375,6 +376,12 @@ class MongoStorage:
         collection = MongoCollection(self._raw(name), self._claims)
         await collection.create(indexes)
         return collection
+
+    async def write_in_order(
+        self, batches: Sequence[tuple[Collection, Sequence[WriteOp]]]
+    ) -> list[list[WriteResult]]:
+        """One batch after the other (no multi-document transactions on FerretDB v1)."""
+        return [await collection.write_many(ops) if ops else [] for collection, ops in batches]
 
     async def ping(self) -> bool:
         try:

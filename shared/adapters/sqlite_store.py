@@ -16,6 +16,7 @@ import orjson
 
 from shared.adapters.sqlite_db import SqliteDatabase
 from shared.ports.storage import (
+    Collection,
     CompareAndSet,
     Document,
     DuplicateKeyError,
@@ -93,6 +94,26 @@ def _encode(doc: Document) -> tuple[str, str]:
         raise StorageError(f"document {doc_id!r} is not JSON: {exc}") from exc
 
 
+Statement = tuple[str, Sequence[Any], bool]  # SQL, parameters, is a compare-and-set
+
+
+def run_statements(conn: sqlite3.Connection, statements: list[Statement]) -> list[WriteResult]:
+    """A batch's statements, each in its own savepoint (a clash rolls back that one alone)."""
+    results: list[WriteResult] = []
+    for sql, params, is_cas in statements:
+        conn.execute("SAVEPOINT one_op")
+        try:
+            changed = conn.execute(sql, params).rowcount
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO one_op")
+            results.append(WriteResult.DUPLICATE)
+        else:
+            ok = not is_cas or changed == 1
+            results.append(WriteResult.OK if ok else WriteResult.CONFLICT)
+        conn.execute("RELEASE one_op")
+    return results
+
+
 class SqliteCollection:
     def __init__(self, db: SqliteDatabase, name: str) -> None:
         self._db = db
@@ -166,29 +187,21 @@ class SqliteCollection:
 
     async def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """All the operations in one transaction (one commit), each in its own savepoint."""
-        check_batch(ops)
-        statements = [self._statement(op) for op in ops]  # encode (and refuse) before writing
+        statements = self.statements(ops)  # encode (and refuse) before writing
         if not statements:
             return []
+        return await self._db.write(lambda conn: run_statements(conn, statements))
 
-        def run(conn: sqlite3.Connection) -> list[WriteResult]:
-            results: list[WriteResult] = []
-            for sql, params, is_cas in statements:
-                conn.execute("SAVEPOINT one_op")
-                try:
-                    changed = conn.execute(sql, params).rowcount
-                except sqlite3.IntegrityError:
-                    conn.execute("ROLLBACK TO one_op")
-                    results.append(WriteResult.DUPLICATE)
-                else:
-                    ok = not is_cas or changed == 1
-                    results.append(WriteResult.OK if ok else WriteResult.CONFLICT)
-                conn.execute("RELEASE one_op")
-            return results
+    def statements(self, ops: Sequence[WriteOp]) -> list[Statement]:
+        """The SQL of a batch, checked and encoded (nothing written yet)."""
+        check_batch(ops)
+        return [self._statement(op) for op in ops]
 
-        return await self._db.write(run)
+    @property
+    def database(self) -> SqliteDatabase:
+        return self._db
 
-    def _statement(self, op: WriteOp) -> tuple[str, Sequence[Any], bool]:
+    def _statement(self, op: WriteOp) -> Statement:
         if isinstance(op, Insert):
             return self._insert_sql, _encode(op.doc), False
         if isinstance(op, Put):
@@ -235,6 +248,19 @@ class SqliteStorage:
         collection = SqliteCollection(self._db, name)
         await collection.create(indexes)
         return collection
+
+    async def write_in_order(
+        self, batches: Sequence[tuple[Collection, Sequence[WriteOp]]]
+    ) -> list[list[WriteResult]]:
+        """Every batch in one transaction: one commit, in order."""
+        prepared: list[list[Statement]] = []
+        for collection, ops in batches:
+            if not isinstance(collection, SqliteCollection) or collection.database is not self._db:
+                raise StorageError("write_in_order takes collections of this storage only")
+            prepared.append(collection.statements(ops))
+        if not any(prepared):
+            return [[] for _ in prepared]
+        return await self._db.write(lambda conn: [run_statements(conn, s) for s in prepared])
 
     async def ping(self) -> bool:
         return await self._db.ping()

@@ -132,6 +132,15 @@ class DocumentStorage(Protocol):
 
     async def collection(self, name: str, indexes: Sequence[IndexSpec] = ()) -> Collection: ...
 
+    async def write_in_order(
+        self, batches: Sequence[tuple[Collection, Sequence[WriteOp]]]
+    ) -> list[list[WriteResult]]:
+        """`write_many` of each batch (on collections of this storage), each one written only
+        once the ones before it are: after a crash, a batch's writes are stored only if every
+        earlier batch's are. Results per batch, in order. A batch that raises stops the rest.
+        SQLite: all in one transaction (one commit); MongoDB: one batch after the other."""
+        ...
+
     async def ping(self) -> bool: ...
 
     async def close(self) -> None: ...

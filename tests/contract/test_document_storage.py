@@ -247,6 +247,26 @@ async def test_delete_many_deletes_the_ones_that_exist_in_one_call(open_storage:
     assert await articles.get("a0601") is not None and await articles.get("a0600") is None
 
 
+async def test_write_in_order_writes_each_batch_after_the_one_before(
+    open_storage: Opener,
+) -> None:
+    storage = await open_storage()
+    articles = await storage.collection("articles", ARTICLE_INDEXES)
+    notes = await storage.collection("notes")
+    await articles.insert(article(1))
+    results = await storage.write_in_order(
+        [(notes, [Insert({"_id": "n1"})]), (articles, [Insert(article(2)), Insert(article(1))]),
+         (notes, [])]
+    )  # fmt: skip
+    assert results == [[WriteResult.OK], [WriteResult.OK, WriteResult.DUPLICATE], []]
+    assert await notes.get("n1") is not None and await articles.count() == 2
+    with pytest.raises(StorageError):  # a bad batch stops the ones after it
+        await storage.write_in_order(
+            [(notes, [Insert({"_id": "n2", "$bad": 1})]), (articles, [Insert(article(3))])]
+        )
+    assert await notes.get("n2") is None and await articles.get("a0003") is None
+
+
 async def test_write_many_takes_large_batches(open_storage: Opener) -> None:
     articles = await (await open_storage()).collection("articles", ARTICLE_INDEXES)
     created = await articles.write_many([Insert(article(n)) for n in range(200)])
