@@ -52,8 +52,10 @@ async def authenticate(request: web.Request, deps: IngestDeps) -> Principal:
 
 def _trace(request: web.Request) -> TraceContext | None:
     """The request's span when tracing is on (its events continue it), else its header."""
+    traceparent = current_traceparent() or request.headers.get("traceparent", "")
+    if not traceparent:  # the usual case: no validation error built only to be dropped
+        return None
     try:
-        traceparent = current_traceparent() or request.headers.get("traceparent", "")
         return TraceContext(traceparent=traceparent)
     except ValueError:
         return None

@@ -27,9 +27,12 @@ log = structlog.get_logger("sinmun.ingest.partners")
 
 def partner_trace(record: Record) -> TraceContext | None:
     """The producer's trace (its `traceparent` header), continued by the published event."""
+    traceparent = record.header("traceparent")
+    if not traceparent:  # the usual case: no validation error built only to be dropped
+        return None
     try:
-        return TraceContext(traceparent=record.header("traceparent") or "")
-    except ValueError:  # absent or malformed: the story is taken in without a trace
+        return TraceContext(traceparent=traceparent)
+    except ValueError:  # malformed: the story is taken in without a trace
         return None
 
 
