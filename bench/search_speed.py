@@ -1,6 +1,7 @@
 """Search speed: publish → searchable, and query latency at 10k articles beside the engine.
 
     .venv/bin/python -m bench.search_speed --backend embedded|distributed [-n 10000]
+        [--keep-index] [--queries-only]
 
 1. Publish → searchable: ingest and search in one app (embedded: SQLite and the local bus;
    distributed: Kafka, FerretDB, OpenSearch); 50 articles submitted one by one, each timed
@@ -13,6 +14,10 @@
    embedded: the SQLite index called in process). p50/p99 per level, and the service's p50
    as a ratio of the direct one.
 Appends a table to docs/benchmarks.md.
+
+`--keep-index` keeps the n-article index of part 2 (a fixed name, or a fixed data dir when
+embedded) and reuses it on the next run when it holds n live articles: filling it takes
+minutes. `--queries-only` skips part 1 (for trying a change; the report says so).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from services.search.queries import parse_query
 from shared.adapters.engine_client import engine_client
 from shared.adapters.engine_search import SEARCH_FILTER_PATH, EngineSearchIndex, build_query
 from shared.adapters.sqlite_search import SqliteSearchIndex
-from shared.ports.search import SearchIndex
+from shared.ports.search import IndexDocument, SearchIndex
 from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
 
 ROOT = Path(__file__).parent.parent
@@ -106,18 +111,30 @@ async def publish_to_searchable(settings: IngestSettings, n: int = 50) -> list[f
 
 
 async def fill(index: SearchIndex, n: int, analyzer: KiwiAnalyzer) -> None:
-    base = corpus()
+    """n documents: the corpus over and over under new ids. Each corpus article is analysed
+    once (a copy differs from it only by its id, so its tokens are the same)."""
+    base = [index_document(article, analyzer) for article in corpus()]
     await index.ensure()
     semaphore = asyncio.Semaphore(16)
 
     async def put(i: int) -> None:
-        article = base[i % len(base)]
-        copy = article.model_copy(update={"article_id": f"{article.article_id}-r{i // len(base)}"})
+        doc = base[i % len(base)]
+        doc_id = f"{doc.doc_id}-r{i // len(base)}"
+        copy = IndexDocument(doc_id, doc.version, {**doc.fields, "article_id": doc_id})
         async with semaphore:
-            await index.upsert(index_document(copy, analyzer))
+            await index.upsert(copy)
 
     await asyncio.gather(*(put(i) for i in range(n)))
     await index.refresh()
+
+
+async def kept(index: SearchIndex, n: int) -> bool:
+    """Whether a kept index from an earlier run holds the n articles (else it is refilled)."""
+    try:
+        await index.ensure()
+        return await index.count() == n
+    except Exception:
+        return False
 
 
 async def levels(
@@ -156,7 +173,7 @@ def start_service(settings: IngestSettings, backend: str) -> tuple[subprocess.Po
 
 
 async def query_latency(
-    settings: IngestSettings, backend: str, n: int
+    settings: IngestSettings, backend: str, n: int, keep: bool = False
 ) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
     analyzer = KiwiAnalyzer()
     queries = [q.text for q in judged_queries()]
@@ -169,7 +186,8 @@ async def query_latency(
         index = EngineSearchIndex(
             engine_client("opensearch", settings.search_url), alias=alias, user_words=user_words()
         )
-    await fill(index, n, analyzer)
+    if not (keep and await kept(index, n)):
+        await fill(index, n, analyzer)
     process, base = start_service(settings, backend)
     try:
         await wait_ready(base, "/api/search/status", process)
@@ -205,7 +223,9 @@ async def query_latency(
     return service, direct
 
 
-def report(backend: str, n: int, publish: list[float], service: Any, direct: Any) -> str:
+def report(
+    backend: str, n: int, publish: list[float], service: Any, direct: Any, *, flags: str = ""
+) -> str:
     ms = 1000
     direct_name = (
         "the SQLite index called in process with the same parsed query"
@@ -215,9 +235,14 @@ def report(backend: str, n: int, publish: list[float], service: Any, direct: Any
     )
     lines = [
         f"\n### Search speed, {backend} ({time.strftime('%Y-%m-%d')}, {n} articles)\n",
-        f"Command: `.venv/bin/python -m bench.search_speed --backend {backend} -n {n}`\n",
-        f"Publish → searchable ({len(publish)} articles one by one): "
-        f"p50 {statistics.median(publish) * ms:.0f} ms, p95 {quantile(publish, 95) * ms:.0f} ms\n",
+        f"Command: `.venv/bin/python -m bench.search_speed --backend {backend} -n {n}{flags}`\n",
+        (
+            f"Publish → searchable ({len(publish)} articles one by one): "
+            f"p50 {statistics.median(publish) * ms:.0f} ms, "
+            f"p95 {quantile(publish, 95) * ms:.0f} ms\n"
+            if publish
+            else "Publish → searchable: not measured in this run (`--queries-only`)\n"
+        ),
         f"Queries ({REQUESTS_PER_LEVEL} per level, the {len(judged_queries())} judged queries "
         f"in turn, the two paths alternating every {ROUND} calls); direct = {direct_name}:\n",
         "| clients | service p50 | service p99 | direct p50 | direct p99 | service/direct p50 |",
@@ -233,18 +258,26 @@ def report(backend: str, n: int, publish: list[float], service: Any, direct: Any
     return "\n".join(lines) + "\n"
 
 
-async def run(backend: str, n: int) -> str:
+async def run(backend: str, n: int, keep: bool, queries_only: bool) -> str:
     run_id = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp:
         first = settings_for(backend, Path(tmp) / "a", run_id)
         settings = settings_for(backend, Path(tmp) / "b", run_id + "q")
+        if keep:
+            kept_dir = Path(tempfile.gettempdir()) / f"sinmun-bench-search-{n}"
+            kept_dir.mkdir(exist_ok=True)
+            settings = settings.model_copy(
+                update={"data_dir": kept_dir, "search_index_prefix": f"benchkeep{n}-"}
+            )
+        dropped = [first] if keep else [first, settings]
         try:
-            publish = await publish_to_searchable(first)
-            service, direct = await query_latency(settings, backend, n)
+            publish = [] if queries_only else await publish_to_searchable(first)
+            service, direct = await query_latency(settings, backend, n, keep)
         finally:
             if backend == "distributed":
-                await drop_engine_indexes(first, settings)
-    return report(backend, n, publish, service, direct)
+                await drop_engine_indexes(*dropped)
+    flags = (" --keep-index" if keep else "") + (" --queries-only" if queries_only else "")
+    return report(backend, n, publish, service, direct, flags=flags)
 
 
 async def drop_engine_indexes(*runs: IngestSettings) -> None:
@@ -262,8 +295,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--keep-index", action="store_true", help="keep and reuse the index")
+    parser.add_argument("--queries-only", action="store_true", help="skip publish → searchable")
     args = parser.parse_args()
-    text = asyncio.run(run(args.backend, args.n))
+    text = asyncio.run(run(args.backend, args.n, args.keep_index, args.queries_only))
     print(text)
     with args.out.open("a", encoding="utf-8") as out:
         out.write(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -55,21 +56,34 @@ def _orjson_serializer() -> Any:
         def loads(self, s: str | bytes) -> Any:
             return orjson.loads(s)
 
-        def dumps(self, data: Any) -> str:
-            if isinstance(data, str):
+        def dumps(self, data: Any) -> str | bytes:
+            if isinstance(data, (str, bytes)):  # already serialised (a search body)
                 return data
             return orjson.dumps(data).decode()
 
     return OrjsonSerializer()
 
 
+def lean_http(url: str) -> bool:
+    """Whether the lean connection (engine_http) can carry the engine's traffic: plain HTTP
+    without credentials. TLS, credentials or a path prefix keep the client's own connection."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not parts.username and parts.path in {"", "/"}
+
+
 class OpenSearchClient:
     def __init__(self, url: str) -> None:
         from opensearchpy import AsyncOpenSearch
 
+        options: dict[str, Any] = {}
+        if lean_http(url):
+            from shared.adapters.opensearch_connection import LeanConnection
+
+            options["connection_class"] = LeanConnection
         self._client = AsyncOpenSearch(
-            hosts=[url], timeout=30, maxsize=CONNECTIONS, serializer=_orjson_serializer()
-        )
+            hosts=[url], timeout=30, maxsize=CONNECTIONS, serializer=_orjson_serializer(),
+            **options,
+        )  # fmt: skip
 
     async def create_index(self, name: str, body: Mapping[str, Any]) -> None:
         from opensearchpy.exceptions import RequestError
