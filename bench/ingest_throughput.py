@@ -5,7 +5,8 @@
 
 Measures, on one backend:
 (1) raw store inserts: article-sized documents inserted one at a time through the storage
-    port, each awaited, in this process (the baseline);
+    port, each awaited, in this process (the baseline), n of them before each path below
+    (alternating with them) into a fresh collection; the median of the three is the 100%;
 (2) the anchor: an aiohttp handler that parses the JSON and answers 201, in its own process
     with the same server setup as `sinmun` (uvloop, no access log), loaded by wrk exactly as
     (3) is: the ceiling of any HTTP path on this machine;
@@ -58,7 +59,7 @@ from shared.topics import ALL_TOPICS, ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
 
 ROOT = Path(__file__).parent.parent
 PARTNER, SECRET = "경북통신", "bench-secret"
-CONNECTIONS = 16
+CONNECTIONS = int(os.environ.get("P3_CONN", "16"))
 PRODUCER_IN_FLIGHT = 64
 LATENCY_SAMPLES, LATENCY_GAP_S = 100, 0.02
 TEMPLATE = json.loads((ROOT / "tests/data/articles.jsonl").read_text("utf-8").splitlines()[0])
@@ -218,10 +219,11 @@ def environ(env: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-async def raw_store_rate(settings: SinmunSettings, n: int) -> tuple[float, float]:
-    """Docs/s and CPU µs per doc of one-at-a-time awaited inserts (this process)."""
+async def raw_store_rate(settings: SinmunSettings, n: int, round_: int) -> tuple[float, float]:
+    """Docs/s and CPU µs per doc of one-at-a-time awaited inserts (this process), into a
+    fresh collection each round."""
     storage = await open_storage(settings, "rawbench")
-    docs = await storage.collection("docs")
+    docs = await storage.collection(f"docs{round_}")
     body = {"article": story("raw-0"), "fingerprint": "x" * 64, "outbox": [], "version": 1}
     cpu, started = time.process_time(), time.perf_counter()
     for i in range(n):
@@ -381,7 +383,12 @@ async def run(backend: str, n: int) -> dict[str, Any]:
         env = environment(backend, tmp / "data")
         with environ(env):
             settings = SinmunSettings()
-            results["raw"], cpu["raw"] = await raw_store_rate(settings, n)
+            raws: list[tuple[float, float]] = []
+
+            async def raw() -> None:  # before each path: the baseline alternates with them
+                raws.append(await raw_store_rate(settings, n, len(raws)))
+
+            await raw()
             anchor = await start("--serve-anchor", env)
             try:
                 results["hello"], cpu["hello"] = await wrk_post(
@@ -394,6 +401,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
             await bus.ensure_topics(list(ALL_TOPICS))
             try:
                 token = await make_token(settings)
+                await raw()
                 service = await start("--serve-ingest", env)
                 try:
                     results["http"], cpu["http"] = await wrk_post(
@@ -401,6 +409,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
                     )
                 finally:
                     service.stop()
+                await raw()
                 results["topic"], cpu["topic"], service = await topic_rate(env, bus, n)
                 try:
                     samples = await latencies(bus, service, LATENCY_SAMPLES)
@@ -410,6 +419,9 @@ async def run(backend: str, n: int) -> dict[str, Any]:
                 await bus.stop()
             if backend == "distributed":
                 await drop_databases(settings)
+    results["raw"] = statistics.median(r for r, _ in raws)
+    results["raw_runs"] = [r for r, _ in raws]
+    cpu["raw"] = statistics.median(c for _, c in raws)
     quantiles = statistics.quantiles(samples, n=100)
     results |= {
         "p50_ms": statistics.median(samples) * 1000,
@@ -442,7 +454,8 @@ def report(results: dict[str, Any], command: str) -> str:
         f"Command: `{command}` (load average {r['load']:.1f} on 2 cores)\n\n"
         "| measure | value | vs raw store inserts | CPU of the measured process per item |\n"
         "|---|---|---|---|\n"
-        + row("raw store inserts (one at a time, awaited)", f"{r['raw']:.0f} docs/s", "raw")
+        + row("raw store inserts (one at a time, awaited; median of the 3 runs "
+              f"{', '.join(f'{x:.0f}' for x in r['raw_runs'])})", f"{r['raw']:.0f} docs/s", "raw")
         + row(f"anchor: parse-JSON-and-201 aiohttp process (wrk, {CONNECTIONS} connections)",
               f"{r['hello']:.0f} req/s", "hello")
         + row(f"HTTP `POST /api/articles` → `articles.published` (wrk, {CONNECTIONS} connections)",

@@ -146,17 +146,22 @@ class DocumentStorage(Protocol):
     async def close(self) -> None: ...
 
 
+SCALARS = (str, int, float, type(None))  # most values: no Mapping check (an ABC's is slow)
+
+
 def check_document(doc: Mapping[str, Any], path: str = "") -> None:
     """Reject keys the MongoDB wire protocol cannot store, in every adapter alike."""
     for key, value in doc.items():
         if not isinstance(key, str) or "." in key or key.startswith("$") or "\0" in key:
             raise StorageError(f"invalid document key {path + str(key)!r}")
-        if isinstance(value, Mapping):
-            check_document(value, f"{path}{key}.")
-        elif isinstance(value, list):
+        if isinstance(value, SCALARS):
+            continue
+        if isinstance(value, list):
             for item in value:
-                if isinstance(item, Mapping):
+                if not isinstance(item, SCALARS) and isinstance(item, Mapping):
                     check_document(item, f"{path}{key}[].")
+        elif isinstance(value, Mapping):
+            check_document(value, f"{path}{key}.")
 
 
 def check_batch(ops: Sequence[WriteOp]) -> None:
