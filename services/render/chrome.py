@@ -37,6 +37,9 @@ FOOTER_LINKS = (
 
 def viewer(request: web.Request) -> Session | None:
     """The member reading this page (from the session cookie), or None for an anonymous reader."""
+    raw = request.headers.get("Cookie")
+    if raw is None or SESSION_COOKIE not in raw:
+        return None  # most readers: no session, and no cookies to parse
     token = request.cookies.get(SESSION_COOKIE)
     verifier = request.app.get(VERIFIER)
     if not token or verifier is None:
@@ -126,10 +129,16 @@ async def cached(
     key: tuple[object, ...],
     load: Callable[[], Awaitable[CachedPage]],
     depends: Iterable[str] = (ARTICLES, MOST_VIEWED),
+    deps: RenderDeps | None = None,
 ) -> web.Response:
-    """The page for `key` from this replica's cache (rendered on a miss), 304 when current."""
+    """The page for `key` from this replica's cache (rendered on a miss), 304 when current;
+    one copy per viewer (see `viewer_key`)."""
     who = viewer(request)
-    page = await request.app[RENDER].cache.get((*key, viewer_key(who)), load, depends)
+    cache = (deps or request.app[RENDER]).cache
+    viewers_key = (*key, viewer_key(who))
+    page = cache.hit(viewers_key)
+    if page is None:
+        page = await cache.get(viewers_key, load, depends)
     # A member's page shows their nickname: browsers may keep it, shared caches may not.
     control = "private, no-cache" if who else PUBLIC
     # Vary: the header's member menu depends on the session.

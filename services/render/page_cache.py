@@ -168,6 +168,14 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._pages)
 
+    def hit(self, key: tuple[object, ...]) -> CachedPage | None:
+        """The cached page for `key` if there is one (the common case, without a coroutine)."""
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            self._pages.move_to_end(key)
+            return hit[2]
+        return None
+
     async def get(
         self,
         key: tuple[object, ...],
@@ -175,10 +183,9 @@ class PageCache:
         depends: Iterable[str] = (ARTICLES,),
     ) -> CachedPage:
         """The cached page for `key`, or `load()` it (and keep it)."""
-        hit = self._pages.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            self._pages.move_to_end(key)
-            return hit[2]
+        page = self.hit(key)
+        if page is not None:
+            return page
         scopes = frozenset(depends)
 
         async def load_and_keep() -> CachedPage:

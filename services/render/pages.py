@@ -115,12 +115,8 @@ def visitor_id(request: web.Request) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-async def _count_view(request: web.Request, article_id: str) -> None:
+async def _count_view(request: web.Request, deps: RenderDeps, article_id: str, agent: str) -> None:
     """Queued, not published here: a page never waits on the bus."""
-    agent = request.headers.get("User-Agent", "")
-    if client_class(agent) is ClientClass.BOT:
-        return  # a crawler or a script: no view, so no visitor to hash either
-    deps = request.app[RENDER]
     section = _sections.get(article_id, "")
     try:
         await deps.record_view(article_id, section, visitor_id(request), agent)
@@ -192,9 +188,12 @@ async def article(request: web.Request) -> web.Response:
             current=a.section, last_modified=a.updated_at or a.published_at,
         )  # fmt: skip
 
-    response = await cached(request, ("article", article_id), load)
+    response = await cached(request, ("article", article_id), load, deps=deps)
     if response.status in (200, 304):
-        await _count_view(request, article_id)
+        agent = request.headers.get("User-Agent", "")
+        # The agent first: a crawler's or a script's reading is no view, and needs no visitor.
+        if client_class(agent) is not ClientClass.BOT:
+            await _count_view(request, deps, article_id, agent)
     return response
 
 

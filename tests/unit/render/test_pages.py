@@ -299,6 +299,11 @@ async def test_a_cached_article_page_is_never_served_across_sessions(
     assert not_modified.headers["Vary"] == "Cookie"
     assert "script-src 'self'" in not_modified.headers["Content-Security-Policy"]
     assert not_modified.headers["Last-Modified"] == "Tue, 13 Aug 2019 12:09:00 GMT"
+    # Among other cookies, the session still counts; other cookies alone are no session.
+    among = await site.client.get(path, cookies={"theme": "dark", **member, "z": "1"})
+    assert menu(await among.text()) == "독자님 로그아웃 전체기사보기"
+    others = await site.client.get(path, cookies={"theme": "dark"})
+    assert others.headers["ETag"] == anonymous.headers["ETag"]
     # A session that no longer verifies reads the anonymous page.
     forged = await site.client.get(path, cookies={SESSION_COOKIE: "forged"})
     assert forged.headers["ETag"] == anonymous.headers["ETag"]
