@@ -4,7 +4,8 @@ Anything that can never succeed (malformed JSON, unknown partner, bad signature,
 schema violation, oversize) is a poison record: it goes to `articles.submitted.dlq` at once
 with the reason and the same field details an HTTP client would get. A fetched run of
 records is taken in with one `Ingestor.submit_many` (one read of the stories, one write, one
-publish batch); the bus commits the offsets after it returned.
+publish batch); the bus commits the offsets once the versions and their events are stored
+(the outbox publishes them, while the next run is taken in).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.schemas import ArticleSubmission, TraceContext
 from shared.signatures import SIGNATURE_HEADER, verify
 
 MAX_RECORD_BYTES = 1_500_000
+PUBLISHING_BATCHES = 4  # stored batches whose events may still be on their way
 log = structlog.get_logger("sinmun.ingest.partners")
 
 
@@ -43,8 +45,8 @@ class SubmissionConsumer:
         self._consuming = False
 
     async def on_submitted_batch(self, records: Sequence[Record]) -> list[PoisonRecordError | None]:
-        """Per record, None once stored (and published) or the reason it is poison. A store
-        or bus failure raises: the bus retries the records one by one."""
+        """Per record, None once stored with its event or the reason it is poison. A store
+        failure raises: the bus retries the records one by one."""
         if not self._consuming:
             # Once a run: when partner records began to flow (a backlog's drain starts here).
             self._consuming = True
@@ -56,7 +58,10 @@ class SubmissionConsumer:
                 accepted.append((index, (self._check(record), partner_trace(record))))
             except PoisonRecordError as exc:
                 outcomes[index] = exc
-        results = await self._ingestor.submit_many([s for _, s in accepted])
+        # Done (and its offset committed) once stored with its event: the outbox publishes it
+        # exactly once even if we die first. A few batches may be publishing meanwhile.
+        await self._ingestor.publishing_below(PUBLISHING_BATCHES)
+        results = await self._ingestor.submit_many([s for _, s in accepted], wait_published=False)
         for (index, _), result in zip(accepted, results, strict=True):
             if isinstance(result, ServiceError):
                 if result.status >= 500 or result.status == 409:

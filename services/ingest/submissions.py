@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,7 +100,7 @@ class Ingestor:
         self._clock = clock
         self._publishing: set[asyncio.Task[None]] = set()
         # Group submit: what arrives while a group is being stored goes in the next one.
-        self._grouped: list[tuple[Submission, asyncio.Future[Receipt | ServiceError]]] = []
+        self._grouped: list[tuple[_Prepared, asyncio.Future[Receipt | ServiceError]]] = []
         self._grouping: asyncio.Task[None] | None = None
 
     async def submit(
@@ -120,8 +120,11 @@ class Ingestor:
         if wait_published:
             (result,) = await self.submit_many([(submission, trace)])
         else:
+            # Cleaned here, while the group before is being stored: the writer and the
+            # event loop work side by side, and a refusal answers at once.
+            prepared = self._prepare(0, submission, trace)
             future = asyncio.get_running_loop().create_future()
-            self._grouped.append(((submission, trace), future))
+            self._grouped.append((prepared, future))
             if self._grouping is None:
                 self._grouping = asyncio.create_task(self._submit_groups(), name="group submit")
             result = await future
@@ -130,20 +133,22 @@ class Ingestor:
         return result
 
     async def _submit_groups(self) -> None:
-        group: list[tuple[Submission, asyncio.Future[Receipt | ServiceError]]] = []
+        group: list[tuple[_Prepared, asyncio.Future[Receipt | ServiceError]]] = []
         try:
             while self._grouped:
                 group = self._grouped[:GROUP_LIMIT]
                 del self._grouped[:GROUP_LIMIT]
+                results: list[Receipt | ServiceError | None] = [None] * len(group)
+                todo = [replace(prepared, index=i) for i, (prepared, _) in enumerate(group)]
                 try:
-                    results = await self.submit_many([s for s, _ in group], wait_published=False)
+                    await self._store_prepared(todo, results, wait_published=False)
                 except Exception as exc:  # the store failed: every caller of the group hears it
                     for _, future in group:
                         if not future.done():
                             future.set_exception(exc)
                     continue
                 for (_, future), result in zip(group, results, strict=True):
-                    if not future.done():  # a caller that went away: its version is stored
+                    if not future.done() and result is not None:  # else its caller went away
                         future.set_result(result)
         except asyncio.CancelledError:  # shutting down: nobody is left waiting forever
             for _, future in [*group, *self._grouped]:
@@ -151,6 +156,12 @@ class Ingestor:
             raise
         finally:
             self._grouping = None
+
+    async def publishing_below(self, batches: int) -> None:
+        """Return once fewer than `batches` stored batches are still being published: the
+        back-pressure of a caller that does not wait for publishing (`wait_published=False`)."""
+        while len(self._publishing) >= batches:
+            await asyncio.wait(self._publishing, return_when=asyncio.FIRST_COMPLETED)
 
     async def submit_many(
         self, submissions: Sequence[Submission], *, wait_published: bool = True
@@ -170,6 +181,17 @@ class Ingestor:
                 todo.append(self._prepare(index, submission, trace))
             except ServiceError as exc:
                 results[index] = exc
+        await self._store_prepared(todo, results, wait_published=wait_published)
+        return [r for r in results if r is not None]
+
+    async def _store_prepared(
+        self,
+        todo: list[_Prepared],
+        results: list[Receipt | ServiceError | None],
+        *,
+        wait_published: bool,
+    ) -> None:
+        """Store prepared submissions, each one's outcome at its index in `results`."""
         saved: list[Story] = []
         while todo:  # rounds of at most one submission per story, so each sees the one before
             this_round: list[_Prepared] = []
@@ -186,7 +208,6 @@ class Ingestor:
             task = asyncio.create_task(self._relay.publish(saved))
             self._publishing.add(task)  # a reference, so the task is not collected mid-way
             task.add_done_callback(self._publishing.discard)
-        return [r for r in results if r is not None]
 
     def _prepare(
         self, index: int, submission: ArticleSubmission, trace: TraceContext | None
