@@ -8,7 +8,9 @@
    each at 64 connections, alternating hello and article for `--rounds` rounds after a warm-up,
    so both see the same machine; req/s and p99 per run, the medians, and the article's median
    req/s as a share of hello's (target ≥ 50%). The article is also loaded as a browser
-   revalidating with its ETag (304s), when the page sends one.
+   revalidating with its ETag (304s), when the page sends one; the platform's /healthz (its
+   server and middleware without a page), and a bare handler in hello's process answering the
+   article page's bytes (how much of the gap is the page's size), one run each.
 2. Publish → visible on the home page: n articles submitted one by one through
    `POST /api/articles`, each timed until `GET /` shows its headline; p50, p95, max.
 Appends a table to docs/benchmarks.md.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import statistics
@@ -50,20 +53,30 @@ async def hello(request: web.Request) -> web.Response:
     return web.Response(text="Hello, world")
 
 
-def serve_hello(port: int) -> None:
-    """`python -m bench.render_speed --serve-hello PORT`: the same server setup as `sinmun up`."""
+def serve_hello(port: int, page: Path | None = None) -> None:
+    """`python -m bench.render_speed --serve-hello PORT [--page FILE]`: the same server setup
+    as `sinmun up`. With a page, `/page` answers its bytes as HTML: what a bare handler costs
+    with the article page's size (a reading aid, not the baseline)."""
     app = web.Application()
     app.router.add_get("/", hello)
     app.router.add_get("/healthz", hello)
+    if page is not None:
+        body = page.read_bytes()
+
+        async def bare_page(request: web.Request) -> web.Response:
+            return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+        app.router.add_get("/page", bare_page)
     web.run_app(app, host="127.0.0.1", port=port, loop=uvloop.new_event_loop(),
                 access_log=None, print=None)  # fmt: skip
 
 
-def start_hello() -> tuple[subprocess.Popen[bytes], str]:
+def start_hello(page: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.render_speed", "--serve-hello", str(port)], cwd=ROOT
-    )
+        [sys.executable, "-m", "bench.render_speed", "--serve-hello", str(port),
+         "--page", str(page)], cwd=ROOT,
+    )  # fmt: skip
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -151,7 +164,7 @@ async def publish_to_home(session: ClientSession, base: str, token: str, n: int)
     return latencies
 
 
-async def prepare(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str, str, str]:
+async def prepare(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str, str, str, bytes]:
     token = await make_token(data_dir)
     process, base = start(["up"], {"SINMUN_DATA_DIR": str(data_dir)})
     await wait_ready(base, "/readyz", process)
@@ -159,25 +172,31 @@ async def prepare(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str, st
         path = await seed(session, base, token)
         async with session.get(base + path) as r:
             etag = r.headers.get("ETag", "")
-    return process, base, token, path, etag
+            page = await r.read()
+    return process, base, token, path, etag, page
 
 
 def run(seconds: float, rounds: int, n: int) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: bash deploy/local/system-packages.sh")
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        platform, base, token, path, etag = asyncio.run(prepare(Path(tmp) / "data"))
-        hello_process, hello_base = start_hello()
+        page_file = Path(tmp) / "page.html"
+        platform, base, token, path, etag, page = asyncio.run(prepare(Path(tmp) / "data"))
+        page_file.write_bytes(page)
+        hello_process, hello_base = start_hello(page_file)
         try:
             asyncio.run(wait_ready(hello_base, "/healthz", hello_process))
             wrk(hello_base + "/", 2)  # warm-up: caches, connection setup, the CPU's clocks
             wrk(base + path, 2)
             runs: dict[str, list[dict[str, float]]] = {
-                "hello": [], "article": [], "healthz": [], "304": [], "browser": []
+                "hello": [], "article": [], "bare": [], "healthz": [], "304": [], "browser": []
             }  # fmt: skip
             for _ in range(rounds):
                 runs["hello"].append(wrk(hello_base + "/", seconds))
                 runs["article"].append(wrk(base + path, seconds))
+            # A bare handler answering the article page's bytes: the share of the page's size.
+            runs["bare"].append(wrk(hello_base + "/page", seconds))
             # The platform's own /healthz: its middleware and server without a page.
             runs["healthz"].append(wrk(base + "/healthz", seconds))
             if etag:
@@ -195,7 +214,7 @@ def run(seconds: float, rounds: int, n: int) -> dict[str, Any]:
                 process.terminate()
                 process.wait(timeout=30)
     return {"runs": runs, "home": home, "seconds": seconds, "rounds": rounds, "n": n,
-            "path": path, "etag": bool(etag)}  # fmt: skip
+            "path": path, "etag": bool(etag), "load": (load_before, os.getloadavg())}  # fmt: skip
 
 
 def report(result: dict[str, Any], command: str) -> str:
@@ -213,11 +232,13 @@ def report(result: dict[str, Any], command: str) -> str:
         "run each, after them); the platform "
         f"(`sinmun up`) and the hello-world handler each in its own process, uvloop, no "
         "access log; the 39 newsroom stories of the corpus and the seed article. "
-        "Machine: 2 cores shared by wrk and the server.\n",
+        "Machine: 2 cores shared by wrk and the server; load average (1, 5, 15 min) "
+        f"{_load(result['load'][0])} before, {_load(result['load'][1])} after.\n",
         "| page | req/s (median) | p50 | p99 | runs (req/s) | errors |",
         "|---|---|---|---|---|---|",
     ]
     names = {"hello": "hello-world aiohttp handler", "article": f"article page `{result['path']}`",
+             "bare": "a bare handler answering the article page's bytes (hello's process)",
              "healthz": "the platform's `/healthz` (same process, no page)",
              "304": "article page, `If-None-Match` (304)",
              "browser": "article page with a browser's User-Agent (a view recorded)"}  # fmt: skip
@@ -242,16 +263,21 @@ def report(result: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{a:.2f}" for a in averages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--page", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=10.0, help="one wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-n", type=int, default=50, help="articles timed publish → home page")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     if args.serve_hello:
-        serve_hello(args.serve_hello)
+        serve_hello(args.serve_hello, args.page)
         return
     command = "flock /tmp/sinmun-bench.lock .venv/bin/python -m bench.render_speed " + " ".join(
         sys.argv[1:]
