@@ -59,7 +59,7 @@ from shared.topics import ALL_TOPICS, ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
 
 ROOT = Path(__file__).parent.parent
 PARTNER, SECRET = "경북통신", "bench-secret"
-CONNECTIONS = int(os.environ.get("P3_CONN", "16"))
+CONNECTIONS = 16
 PRODUCER_IN_FLIGHT = 64
 LATENCY_SAMPLES, LATENCY_GAP_S = 100, 0.02
 TEMPLATE = json.loads((ROOT / "tests/data/articles.jsonl").read_text("utf-8").splitlines()[0])
