@@ -35,7 +35,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
@@ -48,7 +47,7 @@ from services.search.analysis import KiwiAnalyzer, user_words
 from services.search.documents import index_document
 from services.search.queries import parse_query
 from shared.adapters.engine_client import engine_client
-from shared.adapters.engine_search import SEARCH_FILTER_PATH, EngineSearchIndex, build_query
+from shared.adapters.engine_search import SEARCH_FILTER_PATH, EngineSearchIndex, search_body
 from shared.adapters.sqlite_search import SqliteSearchIndex
 from shared.ports.search import IndexDocument, SearchIndex
 from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
@@ -204,9 +203,9 @@ async def query_latency(
                     await index.search(parsed[i % len(parsed)])
                     return
                 url = f"{settings.search_url}/{settings.search_index_prefix}sinmun-articles/_search"
-                # The very request the service's client sends: the same DSL serialised the
-                # same way (orjson), the same filter_path.
-                body = orjson.dumps(build_query(parsed[i % len(parsed)]))
+                # The very request the service's client sends: the same body bytes (the same
+                # DSL serialised the same way), the same filter_path.
+                body = search_body(parsed[i % len(parsed)])
                 async with session.post(
                     url, data=body, params={"filter_path": SEARCH_FILTER_PATH},
                     headers={"Content-Type": "application/json"},

@@ -47,6 +47,14 @@ def _one_line(text: str) -> str:
     return flat.strip()
 
 
+def _needs_escaping(text: str) -> bool:
+    return "&" in text or "<" in text or ">" in text or '"' in text or "'" in text
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
 def _best_window(text: str, found: list[tuple[int, int]], width: int) -> tuple[int, int]:
     """The window of `width` holding the most matches (two pointers over the sorted spans)."""
     if not found:
@@ -71,7 +79,9 @@ def snippet(text: str, terms: Iterable[str] | re.Pattern[str] | None, width: int
     start, end = _best_window(text, found, width)
     out: list[str] = ["…" if start > 0 else ""]
     cursor = start
-    escape = html.escape
+    window = text[start:end]
+    # Most windows hold nothing to escape: then their pieces go out as they are.
+    escape = html.escape if _needs_escaping(window) else _as_is
     for span_start, span_end in found:
         if span_start < cursor or span_end > end:
             continue

@@ -36,8 +36,10 @@ class EngineClient(Protocol):
     ) -> None: ...
 
     async def search(
-        self, index: str, body: Mapping[str, Any], filter_path: str | None = None
-    ) -> Mapping[str, Any]: ...
+        self, index: str, body: Mapping[str, Any] | bytes, filter_path: str | None = None
+    ) -> Mapping[str, Any]:
+        """`body`: the query DSL, or already serialised as JSON."""
+        ...
 
     async def refresh(self, index: str) -> None: ...
 
@@ -123,11 +125,13 @@ class OpenSearchClient:
             raise VersionConflictError(doc_id) from exc
 
     async def search(
-        self, index: str, body: Mapping[str, Any], filter_path: str | None = None
+        self, index: str, body: Mapping[str, Any] | bytes, filter_path: str | None = None
     ) -> Mapping[str, Any]:
+        # Serialised bytes go to the engine as they are (the serializer passes them through).
         result: Mapping[str, Any] = await self._client.search(
-            index=index, body=dict(body), filter_path=filter_path
-        )
+            index=index, body=body if isinstance(body, bytes) else dict(body),
+            filter_path=filter_path,
+        )  # fmt: skip
         return result
 
     async def refresh(self, index: str) -> None:
@@ -191,9 +195,11 @@ class ElasticsearchClient:
             raise VersionConflictError(doc_id) from exc
 
     async def search(
-        self, index: str, body: Mapping[str, Any], filter_path: str | None = None
+        self, index: str, body: Mapping[str, Any] | bytes, filter_path: str | None = None
     ) -> Mapping[str, Any]:
-        arguments = {("from_" if key == "from" else key): value for key, value in body.items()}
+        # The official client takes the body's fields as arguments (it serialises them itself).
+        fields: Mapping[str, Any] = orjson.loads(body) if isinstance(body, bytes) else body
+        arguments = {("from_" if key == "from" else key): value for key, value in fields.items()}
         result = await self._client.search(index=index, filter_path=filter_path, **arguments)
         return dict(result.body)
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from shared.adapters.engine_client import EngineClient, VersionConflictError
 from shared.ports.search import (
@@ -32,6 +35,7 @@ from shared.ports.search import (
 )
 
 PROFILES = ("tokens", "nori")
+SEARCH_BODIES = 4096  # serialised query bodies kept (search_body)
 MAX_SLIP_CANDIDATES = 50
 # The parts of a `_search` answer the adapter reads; the engine drops the rest (`_index`,
 # `_shards`, sort values...) before sending, so less crosses the wire and less is parsed.
@@ -162,6 +166,14 @@ def build_query(query: SearchQuery, profile: str = "tokens") -> dict[str, Any]:
     return body
 
 
+@lru_cache(maxsize=SEARCH_BODIES)
+def search_body(query: SearchQuery, profile: str = "tokens") -> bytes:
+    """`build_query` serialised, as the engine receives it. Readers repeat queries, so the
+    bytes of a recent query are kept (the request, not its answer: each search still asks
+    the engine)."""
+    return orjson.dumps(build_query(query, profile))
+
+
 class EngineSearchIndex:
     def __init__(
         self,
@@ -241,7 +253,7 @@ class EngineSearchIndex:
         if not (query.terms or query.phrases or query.compounds or self._profile == "nori"):
             return SearchResults(0, [], {"section": {}, "month": {}})
         result = await self._client.search(
-            self._alias, build_query(query, self._profile), SEARCH_FILTER_PATH
+            self._alias, search_body(query, self._profile), SEARCH_FILTER_PATH
         )
         hits = self._hits(result)
         aggregations = result.get("aggregations", {})

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 # Searchable fields and their weights (BM25 scores are summed over fields).
 # `<field>` holds the raw text, `<field>_t` its decompounded tokens, `<field>_c` whole compounds.
@@ -79,8 +79,10 @@ class SuggestResults:
     candidates: Sequence[SearchHit]  # by shared grams, best first (the caller verifies them)
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(NamedTuple):
+    """One found document (a named tuple: a page makes ten of them per query, and a tuple is
+    made several times faster than a frozen dataclass)."""
+
     doc_id: str
     score: float
     source: Mapping[str, Any]
