@@ -18,8 +18,10 @@ Measures, on one backend:
     service started; counted from its first consumed batch (its `partner_records_flowing`
     log line) until the last ArticlePublished: the usual consumer-throughput measure, with
     no producer running beside the consumer;
-(5) submission → published latency p50/p95 for records produced one at a time (paced), from
-    each submitted record's timestamp to its event's.
+(5) submission → published latency p50/p95, paced (one every LATENCY_GAP_S): POSTs, from
+    sending each to its event's timestamp, and partner records, from each record's timestamp
+    to its event's (embedded, a record from another process waits for the consumer's idle
+    poll: in-process producers wake it).
 Load generators (wrk, the producer, the watch on `articles.published`) run outside the
 measured process; the CPU column is the measured process's own CPU time per item.
 Prints a result table (and appends it to `--out` if given).
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from bench.service_process import free_port, wait_ready
 from services.bootstrap import make_bus, open_storage
@@ -368,6 +370,36 @@ async def latencies(bus: EventBus, service: Service, count: int) -> list[float]:
     return out
 
 
+async def http_latencies(bus: EventBus, service: Service, token: str, count: int) -> list[float]:
+    """Seconds from sending each POST (one every LATENCY_GAP_S, each awaited) to its event's
+    timestamp on `articles.published`."""
+    before = await bus.end_offsets(ARTICLES_PUBLISHED.name)
+    sent: dict[str, float] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with ClientSession() as session:
+        for i in range(count):
+            guid = f"http-latency-{i:06d}"
+            sent[article_id_for("newsroom", guid)] = time.time()
+            async with session.post(
+                service.base + "/api/articles", json=story(guid), headers=headers
+            ) as response:
+                assert response.status == 201, await response.text()
+            await asyncio.sleep(LATENCY_GAP_S)
+
+    async def published() -> bool:
+        return await published_count(bus) >= sum(before.values()) + count
+
+    await until(published)
+    out: list[float] = []
+    for partition, end in (await bus.end_offsets(ARTICLES_PUBLISHED.name)).items():
+        for record in await bus.read(
+            ARTICLES_PUBLISHED.name, partition, before.get(partition, 0), end
+        ):
+            if record.key in sent:
+                out.append(record.timestamp_ms / 1000 - sent[record.key])
+    return out
+
+
 async def make_token(settings: SinmunSettings) -> str:
     storage = await open_storage(settings, "ingest")
     token = await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
@@ -407,6 +439,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
                     results["http"], cpu["http"] = await wrk_post(
                         service, n, f"http{uuid.uuid4().hex[:6]}", token=token, tmp=tmp, bus=bus
                     )
+                    http_samples = await http_latencies(bus, service, token, LATENCY_SAMPLES)
                 finally:
                     service.stop()
                 await raw()
@@ -426,6 +459,8 @@ async def run(backend: str, n: int) -> dict[str, Any]:
     results |= {
         "p50_ms": statistics.median(samples) * 1000,
         "p95_ms": quantiles[94] * 1000,
+        "http_p50_ms": statistics.median(http_samples) * 1000,
+        "http_p95_ms": statistics.quantiles(http_samples, n=100)[94] * 1000,
         "load": os.getloadavg()[0],
     }
     return results
@@ -462,6 +497,9 @@ def report(results: dict[str, Any], command: str) -> str:
               f"{r['http']:.0f} articles/s", "http", anchor)
         + row("partner topic backlog → `articles.published`", f"{r['topic']:.0f} articles/s",
               "topic")
+        + f"| submission → published latency (HTTP, one request every "
+        f"{LATENCY_GAP_S * 1000:.0f} ms) | p50 {r['http_p50_ms']:.1f} ms, "
+        f"p95 {r['http_p95_ms']:.1f} ms | | |\n"
         + f"| submission → published latency (topic, one record every "
         f"{LATENCY_GAP_S * 1000:.0f} ms) | p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms "
         "| | |\n"
