@@ -1,8 +1,10 @@
 """Render speed: the cached article page beside a hello-world aiohttp handler, under wrk.
 
     flock /tmp/sinmun-bench.lock .venv/bin/python -m bench.render_speed [--seconds 10] [-n 50]
+        [--backend embedded|distributed]   (distributed: `source .local/servers.env` first)
 
-1. Throughput and tail: the platform runs as its own process (`sinmun up`, embedded) with the
+1. Throughput and tail: the platform runs as its own process (`sinmun up`, embedded; or
+   `sinmun serve render` with `sinmun serve ingest` beside it, distributed) with the
    development corpus and the seed article; a hello-world aiohttp handler runs in another
    process on the same loop (uvloop) and server settings as `sinmun up`. wrk (Debian) loads
    each at 64 connections, alternating hello and article for `--rounds` rounds after a warm-up,
@@ -23,12 +25,14 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +115,67 @@ def _ms(text: str) -> float:
 # -- the platform, seeded -------------------------------------------------------------------
 
 
-async def make_token(data_dir: Path) -> str:
-    settings = SinmunSettings(mode=Mode.EMBEDDED, data_dir=data_dir)
+@dataclass(frozen=True)
+class Platform:
+    """Where the benchmark's platform runs: embedded, `sinmun up` (one process, all four
+    services); distributed, `sinmun serve render` with `sinmun serve ingest` beside it, on
+    Kafka and FerretDB (loopback), in a Kafka namespace and database prefix of their own."""
+
+    backend: str
+    data_dir: Path
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    @property
+    def settings(self) -> SinmunSettings:
+        if self.backend == "embedded":
+            return SinmunSettings(mode=Mode.EMBEDDED, data_dir=self.data_dir)
+        return SinmunSettings(
+            mode=Mode.DISTRIBUTED, data_dir=self.data_dir,
+            kafka_namespace=f"benchrender{self.run_id}.",
+            mongo_db_prefix=f"benchrender{self.run_id}_",
+        )  # fmt: skip
+
+    @property
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        return {"SINMUN_DATA_DIR": str(self.data_dir), "SINMUN_MODE": s.mode.value,
+                "SINMUN_KAFKA_NAMESPACE": s.kafka_namespace,
+                "SINMUN_MONGO_DB_PREFIX": s.mongo_db_prefix}  # fmt: skip
+
+    def commands(self) -> list[list[str]]:
+        """Render's process first."""
+        if self.backend == "embedded":
+            return [["up"]]
+        return [["serve", "render"], ["serve", "ingest"]]
+
+    def tidy(self) -> None:
+        """Drop a distributed run's topics and databases (a broker keeping every past run's
+        partitions runs out of heap)."""
+        if self.backend == "embedded":
+            return
+        s = self.settings
+        from aiokafka.admin import AIOKafkaAdminClient
+        from pymongo import MongoClient
+
+        async def delete_topics() -> None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
+            await admin.start()
+            try:
+                names = [t for t in await admin.list_topics() if t.startswith(s.kafka_namespace)]
+                if names:
+                    await admin.delete_topics(names)
+            finally:
+                await admin.close()
+
+        asyncio.run(delete_topics())
+        client: MongoClient[dict[str, Any]]
+        with MongoClient(s.mongo_url) as client:
+            for name in client.list_database_names():
+                if name.startswith(s.mongo_db_prefix):
+                    client.drop_database(name)
+
+
+async def make_token(settings: SinmunSettings) -> str:
     storage = await open_storage(settings, "ingest")
     try:
         return await (await TokenStore.open(storage)).create("bench", TokenRole.REPORTER)
@@ -120,17 +183,17 @@ async def make_token(data_dir: Path) -> str:
         await storage.close()
 
 
-async def seed(session: ClientSession, base: str, token: str) -> str:
+async def seed(session: ClientSession, ingest: str, base: str, token: str) -> str:
     """The corpus and the seed article through the API; the seed article's page path."""
     auth = {"Authorization": f"Bearer {token}"}
     lines = (DATA / "articles.jsonl").read_text("utf-8").splitlines()
     for line in lines:
         if json.loads(line)["source"] != "newsroom":
             continue  # a partner's story: partners produce to the topic, not the API
-        async with session.post(base + "/api/articles", data=line, headers=auth) as r:
+        async with session.post(ingest + "/api/articles", data=line, headers=auth) as r:
             assert r.status in (200, 201), await r.text()
     seed_article = (DATA / "seed_article.json").read_text("utf-8")
-    async with session.post(base + "/api/articles", data=seed_article, headers=auth) as r:
+    async with session.post(ingest + "/api/articles", data=seed_article, headers=auth) as r:
         assert r.status in (200, 201), await r.text()
         path = f"/news/{(await r.json())['article_id']}"
     for _ in range(300):  # render learns it from articles.published
@@ -141,7 +204,9 @@ async def seed(session: ClientSession, base: str, token: str) -> str:
     raise RuntimeError(f"{path} never appeared")
 
 
-async def publish_to_home(session: ClientSession, base: str, token: str, n: int) -> list[float]:
+async def publish_to_home(
+    session: ClientSession, ingest: str, base: str, token: str, n: int
+) -> list[float]:
     """Seconds from POST /api/articles until the home page shows the headline, n times."""
     auth = {"Authorization": f"Bearer {token}"}
     seed_article = json.loads((DATA / "seed_article.json").read_text("utf-8"))
@@ -151,7 +216,7 @@ async def publish_to_home(session: ClientSession, base: str, token: str, n: int)
         headline = f"벤치마크 속보 {i}호 발행 확인"
         article = {**template, "guid": f"bench-home-{i}", "headline": headline}
         started = time.perf_counter()
-        async with session.post(base + "/api/articles", json=article, headers=auth) as r:
+        async with session.post(ingest + "/api/articles", json=article, headers=auth) as r:
             assert r.status == 201, await r.text()
         while True:
             async with session.get(base + "/") as r:
@@ -164,57 +229,99 @@ async def publish_to_home(session: ClientSession, base: str, token: str, n: int)
     return latencies
 
 
-async def prepare(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str, str, str, bytes]:
-    token = await make_token(data_dir)
-    process, base = start(["up"], {"SINMUN_DATA_DIR": str(data_dir)})
-    await wait_ready(base, "/readyz", process)
+@dataclass
+class Started:
+    processes: list[subprocess.Popen[bytes]]
+    base: str  # render's
+    ingest: str
+    token: str
+    path: str
+    etag: str
+    page: bytes
+
+
+async def prepare(platform: Platform, started: list[subprocess.Popen[bytes]]) -> Started:
+    """The platform's processes (added to `started` as they start, to be stopped), seeded."""
+    token = await make_token(platform.settings)
+    bases = []
+    for command in platform.commands():
+        process, base = start(command, platform.env)
+        started.append(process)
+        await wait_ready(base, "/readyz", process)
+        bases.append(base)
+    base, ingest = bases[0], bases[-1]
     async with ClientSession() as session:
-        path = await seed(session, base, token)
+        path = await seed(session, ingest, base, token)
         async with session.get(base + path) as r:
             etag = r.headers.get("ETag", "")
             page = await r.read()
-    return process, base, token, path, etag, page
+    return Started(started, base, ingest, token, path, etag, page)
 
 
-def run(seconds: float, rounds: int, n: int) -> dict[str, Any]:
+def run(seconds: float, rounds: int, n: int, backend: str) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: bash deploy/local/system-packages.sh")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        page_file = Path(tmp) / "page.html"
-        platform, base, token, path, etag, page = asyncio.run(prepare(Path(tmp) / "data"))
-        page_file.write_bytes(page)
-        hello_process, hello_base = start_hello(page_file)
+        platform = Platform(backend, Path(tmp) / "data")
+        processes: list[subprocess.Popen[bytes]] = []
         try:
-            asyncio.run(wait_ready(hello_base, "/healthz", hello_process))
-            wrk(hello_base + "/", 2)  # warm-up: caches, connection setup, the CPU's clocks
-            wrk(base + path, 2)
-            runs: dict[str, list[dict[str, float]]] = {
-                "hello": [], "article": [], "bare": [], "healthz": [], "304": [], "browser": []
-            }  # fmt: skip
-            for _ in range(rounds):
-                runs["hello"].append(wrk(hello_base + "/", seconds))
-                runs["article"].append(wrk(base + path, seconds))
-            # A bare handler answering the article page's bytes: the share of the page's size.
-            runs["bare"].append(wrk(hello_base + "/page", seconds))
-            # The platform's own /healthz: its middleware and server without a page.
-            runs["healthz"].append(wrk(base + "/healthz", seconds))
-            if etag:
-                runs["304"].append(wrk(base + path, seconds, {"If-None-Match": etag}))
-            # wrk sends no User-Agent, which render counts as a bot; a browser's view is counted.
-            runs["browser"].append(wrk(base + path, seconds, {"User-Agent": BROWSER}))
-
-            async def visible() -> list[float]:
-                async with ClientSession() as session:
-                    return await publish_to_home(session, base, token, n)
-
-            home = asyncio.run(visible())
+            result = _measure(platform, processes, Path(tmp), seconds=seconds, rounds=rounds, n=n)
         finally:
-            for process in (hello_process, platform):
+            for process in processes:
                 process.terminate()
                 process.wait(timeout=30)
-    return {"runs": runs, "home": home, "seconds": seconds, "rounds": rounds, "n": n,
-            "path": path, "etag": bool(etag), "load": (load_before, os.getloadavg())}  # fmt: skip
+            platform.tidy()
+    return {**result, "seconds": seconds, "rounds": rounds, "n": n, "backend": backend,
+            "load": (load_before, os.getloadavg())}  # fmt: skip
+
+
+def _measure(
+    platform: Platform,
+    processes: list[subprocess.Popen[bytes]],
+    tmp: Path,
+    *,
+    seconds: float,
+    rounds: int,
+    n: int,
+) -> dict[str, Any]:
+    started = asyncio.run(prepare(platform, processes))
+    base, path, etag = started.base, started.path, started.etag
+    page_file = tmp / "page.html"
+    page_file.write_bytes(started.page)
+    hello_process, hello_base = start_hello(page_file)
+    processes.append(hello_process)
+    asyncio.run(wait_ready(hello_base, "/healthz", hello_process))
+    wrk(hello_base + "/", 2)  # warm-up: caches, connection setup, the CPU's clocks
+    wrk(base + path, 2)
+    runs: dict[str, list[dict[str, float]]] = {
+        "hello": [], "article": [], "bare": [], "healthz": [], "304": [], "browser": []
+    }  # fmt: skip
+    for _ in range(rounds):
+        runs["hello"].append(wrk(hello_base + "/", seconds))
+        runs["article"].append(wrk(base + path, seconds))
+    # A bare handler answering the article page's bytes: the share of the page's size.
+    runs["bare"].append(wrk(hello_base + "/page", seconds))
+    # The platform's own /healthz: its middleware and server without a page.
+    runs["healthz"].append(wrk(base + "/healthz", seconds))
+    if etag:
+        runs["304"].append(wrk(base + path, seconds, {"If-None-Match": etag}))
+    # wrk sends no User-Agent, which render counts as a bot; a browser's view is counted.
+    runs["browser"].append(wrk(base + path, seconds, {"User-Agent": BROWSER}))
+
+    async def visible() -> list[float]:
+        async with ClientSession() as session:
+            return await publish_to_home(session, started.ingest, base, started.token, n)
+
+    home = asyncio.run(visible())
+    return {"runs": runs, "home": home, "path": path, "etag": bool(etag)}
+
+
+PLATFORMS = {
+    "embedded": "`sinmun up`",
+    "distributed": "`sinmun serve render`, with `sinmun serve ingest` beside it; Kafka and "
+    "FerretDB on loopback",
+}
 
 
 def report(result: dict[str, Any], command: str) -> str:
@@ -225,13 +332,13 @@ def report(result: dict[str, Any], command: str) -> str:
     home = sorted(result["home"])
     p95 = statistics.quantiles(home, n=100, method="inclusive")[94] if len(home) > 1 else home[0]
     lines = [
-        f"\n### Render speed, embedded ({time.strftime('%Y-%m-%d')})\n",
+        f"\n### Render speed, {result['backend']} ({time.strftime('%Y-%m-%d')})\n",
         f"Command: `{command}`\n",
         f"wrk -t{THREADS} -c{CONNECTIONS}, {result['seconds']:.0f} s a run, hello and article "
         f"alternating for {result['rounds']} rounds (medians of the runs; the other rows one "
-        "run each, after them); the platform "
-        f"(`sinmun up`) and the hello-world handler each in its own process, uvloop, no "
-        "access log; the 39 newsroom stories of the corpus and the seed article. "
+        f"run each, after them); the platform ({PLATFORMS[result['backend']]}) and the "
+        "hello-world handler each in its own process, uvloop, no access log; the 39 newsroom "
+        "stories of the corpus and the seed article. "
         "Machine: 2 cores shared by wrk and the server; load average (1, 5, 15 min) "
         f"{_load(result['load'][0])} before, {_load(result['load'][1])} after.\n",
         "| page | req/s (median) | p50 | p99 | runs (req/s) | errors |",
@@ -271,6 +378,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--page", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded",
+                        help="distributed: source .local/servers.env first")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=10.0, help="one wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-n", type=int, default=50, help="articles timed publish → home page")
@@ -282,7 +391,7 @@ def main() -> None:
     command = "flock /tmp/sinmun-bench.lock .venv/bin/python -m bench.render_speed " + " ".join(
         sys.argv[1:]
     )
-    text = report(run(args.seconds, args.rounds, args.n), command.strip())
+    text = report(run(args.seconds, args.rounds, args.n, args.backend), command.strip())
     print(text)
     with args.out.open("a", encoding="utf-8") as out:
         out.write(text)
