@@ -67,8 +67,9 @@ def _orjson_serializer() -> Any:
 
 
 def lean_http(url: str) -> bool:
-    """Whether the lean connection (engine_http) can carry the engine's traffic: plain HTTP
-    without credentials. TLS, credentials or a path prefix keep the client's own connection."""
+    """Whether the lean connection (engine_http: opensearch-py's LeanConnection,
+    elastic-transport's LeanNode) can carry the engine's traffic: plain HTTP without
+    credentials. TLS, credentials or a path prefix keep the client's own connection."""
     parts = urlsplit(url)
     return parts.scheme == "http" and not parts.username and parts.path in {"", "/"}
 
@@ -155,7 +156,14 @@ class ElasticsearchClient:
     def __init__(self, url: str) -> None:
         from elasticsearch import AsyncElasticsearch
 
-        self._client = AsyncElasticsearch(url, request_timeout=30, connections_per_node=CONNECTIONS)
+        options: dict[str, Any] = {}
+        if lean_http(url):
+            from shared.adapters.elasticsearch_node import LeanNode
+
+            options["node_class"] = LeanNode
+        self._client = AsyncElasticsearch(
+            url, request_timeout=30, connections_per_node=CONNECTIONS, **options
+        )
 
     async def create_index(self, name: str, body: Mapping[str, Any]) -> None:
         from elasticsearch import BadRequestError

@@ -218,3 +218,25 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def test_elastic_transport_over_the_lean_node(server: TestServer) -> None:
+    from elastic_transport import AsyncTransport, ConnectionTimeout, NodeConfig
+
+    from shared.adapters.elasticsearch_node import LeanNode
+
+    node = NodeConfig("http", "127.0.0.1", server.port or 0, request_timeout=5)
+    transport = AsyncTransport([node], node_class=LeanNode, max_retries=0)
+    try:
+        answer = await transport.perform_request(
+            "POST", "/echo?x=1", body={"query": 1}, headers={"content-type": "application/json"}
+        )
+        assert answer.meta.status == 200
+        assert answer.body["path"] == "/echo?x=1"
+        assert orjson.loads(answer.body["body"]) == {"query": 1}
+        missing_answer = await transport.perform_request("GET", "/missing")
+        assert missing_answer.meta.status == 404  # the client above turns it into its error
+        with pytest.raises(ConnectionTimeout):
+            await transport.perform_request("GET", "/slow", request_timeout=0.2)
+    finally:
+        await transport.close()
