@@ -277,6 +277,7 @@ async def run(backend: str, n: int, keep: bool, queries_only: bool) -> str:
         finally:
             if backend == "distributed":
                 await drop_engine_indexes(*dropped)
+                await drop_run_data(first, settings)
     flags = (" --keep-index" if keep else "") + (" --queries-only" if queries_only else "")
     return report(backend, n, publish, service, direct, flags=flags)
 
@@ -287,6 +288,31 @@ async def drop_engine_indexes(*runs: IngestSettings) -> None:
     try:
         for settings in runs:
             await client.delete_index(f"{settings.search_index_prefix}sinmun-*")
+    finally:
+        await client.close()
+
+
+async def drop_run_data(*runs: IngestSettings) -> None:
+    """The runs' Kafka topics and FerretDB databases (a broker keeping every past run's
+    partitions runs out of heap)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from pymongo import AsyncMongoClient
+
+    namespaces = tuple(settings.kafka_namespace for settings in runs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=runs[0].kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(namespaces)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
+    prefixes = tuple(settings.mongo_db_prefix for settings in runs)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(runs[0].mongo_url)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(prefixes):
+                await client.drop_database(name)
     finally:
         await client.close()
 
