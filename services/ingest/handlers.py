@@ -23,7 +23,9 @@ from shared.schemas import ArticleSubmission, TraceContext
 from shared.signatures import SIGNATURE_HEADER, verify
 
 MAX_RECORD_BYTES = 1_500_000
-PUBLISHING_BATCHES = 4  # stored batches whose events may still be on their way
+# Stored batches whose events may still be on their way: enough for the three partitions
+# to keep storing while the relay publishes a large batch.
+PUBLISHING_BATCHES = 8
 log = structlog.get_logger("sinmun.ingest.partners")
 
 

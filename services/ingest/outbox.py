@@ -28,7 +28,10 @@ from shared.topics import ARTICLES_PUBLISHED
 log = structlog.get_logger("sinmun.ingest.outbox")
 SENT_MEMORY = 100_000
 MARK_ATTEMPTS = 5
-BATCH_LIMIT = 256
+# Stories per relay batch: a partner drain queues several consumer runs (200 records each)
+# while one batch is out, and each batch costs the same round trips (bus append, outbox
+# delete) whatever its size, so the next takes all of them.
+BATCH_LIMIT = 1024
 
 
 class OutboxRelay:
