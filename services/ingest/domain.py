@@ -56,14 +56,17 @@ def decide(
     submission: ArticleSubmission,
     now: datetime,
     digest: str | None = None,
+    *,
+    article_id: str | None = None,
 ) -> Decision:
     """What a (clean) submission does to the story it names (`digest`: its fingerprint,
-    when the caller has it already)."""
+    `article_id`: its `article_id_for`, when the caller has them already)."""
     digest = digest or fingerprint(submission)
     if current is None:
         if submission.status is ArticleStatus.RETRACTED:
             raise RetractionOfUnknownStoryError(f"{submission.source}:{submission.guid}")
-        return Decision(Outcome.CREATED, _article(submission, 1, now, None))
+        article_id = article_id or article_id_for(submission.source, submission.guid)
+        return Decision(Outcome.CREATED, _article(submission, 1, now, None, article_id))
     if digest == current_fingerprint:
         return Decision(Outcome.UNCHANGED, current)
     if submission.status is ArticleStatus.RETRACTED:
@@ -74,11 +77,18 @@ def decide(
                     "updated_at": now}
         )  # fmt: skip
         return Decision(Outcome.RETRACTED, retracted)
-    return Decision(Outcome.UPDATED, _article(submission, current.version + 1, now, current))
+    return Decision(
+        Outcome.UPDATED,
+        _article(submission, current.version + 1, now, current, current.article_id),
+    )
 
 
 def _article(
-    submission: ArticleSubmission, version: int, now: datetime, previous: Article | None
+    submission: ArticleSubmission,
+    version: int,
+    now: datetime,
+    previous: Article | None,
+    article_id: str,
 ) -> Article:
     first_published = (
         previous.published_at if previous is not None else (submission.published_at or now)
@@ -92,7 +102,7 @@ def _article(
     }
     return Article.model_construct(
         **fields,
-        article_id=article_id_for(submission.source, submission.guid),
+        article_id=article_id,
         version=version,
         status=ArticleStatus.PUBLISHED,
         published_at=first_published,

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 import structlog
@@ -32,6 +33,23 @@ MARK_ATTEMPTS = 5
 # while one batch is out, and each batch costs the same round trips (bus append, outbox
 # delete) whatever its size, so the next takes all of them.
 BATCH_LIMIT = 1024
+
+
+def envelope_head(raw: str) -> dict[str, Any]:
+    """A stored envelope's fields before its payload (all its headers need), without
+    parsing the article: the envelopes ingest writes end with the payload. The first
+    `,"payload":` is the key itself (a quote inside a JSON string is escaped)."""
+    cut = raw.find(PAYLOAD_KEY)
+    if cut > 0:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            head = orjson.loads(raw[:cut] + "}")
+            if isinstance(head, dict) and {"event_id", "type", "schema_version"} <= head.keys():
+                return head
+    envelope: dict[str, Any] = orjson.loads(raw)
+    return envelope
+
+
+PAYLOAD_KEY = ',"payload":'
 
 
 class OutboxRelay:
@@ -170,7 +188,7 @@ class OutboxRelay:
 
     async def _send(self, story: Story) -> None:
         for raw in story.outbox:  # in order: one key, one partition, so consumers see v1 first
-            envelope = orjson.loads(raw)
+            envelope = envelope_head(raw)
             event_id = envelope["event_id"]
             if event_id in self._sent:
                 continue

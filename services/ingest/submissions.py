@@ -273,7 +273,7 @@ class Ingestor:
         """What the submission does to `current`: a receipt alone (nothing to store), an
         error, or a receipt with the story to save."""
         try:
-            decision = self._decide(current, prepared.clean, prepared.digest)
+            decision = self._decide(current, prepared.clean, prepared.digest, prepared.article_id)
         except ServiceError as exc:
             return exc
         article = decision.article
@@ -293,7 +293,9 @@ class Ingestor:
         story.__dict__["article_json"] = article_json  # one dump for story, event and history
         return receipt, (current, story)
 
-    def _decide(self, current: Story | None, clean: ArticleSubmission, digest: str) -> Decision:
+    def _decide(
+        self, current: Story | None, clean: ArticleSubmission, digest: str, article_id: str
+    ) -> Decision:
         try:
             return decide(
                 current.article if current else None,
@@ -301,6 +303,7 @@ class Ingestor:
                 clean,
                 self._clock(),
                 digest,
+                article_id=article_id,
             )
         except RetractionOfUnknownStoryError as exc:
             raise ServiceError(
