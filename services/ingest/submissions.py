@@ -37,11 +37,6 @@ from shared.schemas.envelope import envelope_json
 
 MAX_SAVE_ATTEMPTS = 20
 GROUP_LIMIT = 256  # submissions taken in together by one group submit
-# Groups under way at once: while one is in SQLite's writer (or the bus's), the next is
-# decided and encoded on the event loop, and its write queues behind (the same transaction
-# when it arrives in time). Each is decided against the stored state and its writes are
-# compare-and-set or insert-if-new, so two groups touching one story cannot both win.
-GROUPS_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -106,7 +101,7 @@ class Ingestor:
         self._publishing: set[asyncio.Task[None]] = set()
         # Group submit: what arrives while a group is being stored goes in the next one.
         self._grouped: list[tuple[_Prepared, asyncio.Future[Receipt | ServiceError]]] = []
-        self._grouping: set[asyncio.Task[None]] = set()
+        self._grouping: asyncio.Task[None] | None = None
 
     async def submit(
         self,
@@ -119,8 +114,7 @@ class Ingestor:
 
         With `wait_published=False` (HTTP) concurrent submissions are taken in together, a
         group commit: the first goes at once, and those that arrive while a group is being
-        stored go in the next (up to GROUPS_IN_FLIGHT groups under way), with one story
-        read, one write and one publish batch for all.
+        stored go in the next, with one story read, one write and one publish batch for all.
         Each caller still gets its own receipt or error.
         """
         if wait_published:
@@ -131,9 +125,8 @@ class Ingestor:
             prepared = self._prepare(0, submission, trace)
             future = asyncio.get_running_loop().create_future()
             self._grouped.append((prepared, future))
-            if len(self._grouping) < GROUPS_IN_FLIGHT:
-                task = asyncio.create_task(self._submit_groups(), name="group submit")
-                self._grouping.add(task)
+            if self._grouping is None:
+                self._grouping = asyncio.create_task(self._submit_groups(), name="group submit")
             result = await future
         if isinstance(result, ServiceError):
             raise result
@@ -161,8 +154,8 @@ class Ingestor:
             for _, future in [*group, *self._grouped]:
                 future.cancel()
             raise
-        finally:  # at once, not in a done callback: a submission arriving next starts a new one
-            self._grouping.discard(asyncio.current_task())
+        finally:
+            self._grouping = None
 
     async def publishing_below(self, batches: int) -> None:
         """Return once fewer than `batches` stored batches are still being published: the

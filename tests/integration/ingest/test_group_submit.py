@@ -88,43 +88,6 @@ async def test_concurrent_submissions_each_get_their_own_answer_and_one_event_pe
         await storage.close()
 
 
-async def test_two_groups_under_way_at_once_never_store_one_story_twice(tmp_path: Path) -> None:
-    """The first submission goes alone; its twin and a change arrive while it is being
-    stored and go in the second group, under way beside the first: both decided against
-    "no story yet", the twin's insert loses and it is decided again (unchanged)."""
-    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
-    await storage.open()
-    bus = LocalBus(tmp_path / "bus.sqlite3")
-    await bus.start()
-    await bus.ensure_topics([ARTICLES_PUBLISHED])
-    store = await ArticleStore.open(storage)
-    ingestor = Ingestor(store, OutboxRelay(store, bus), DEFAULT_SECTIONS)
-    try:
-        first = asyncio.create_task(ingestor.submit(submission(guid="twin"), wait_published=False))
-        await asyncio.sleep(0)  # the first group has started: the rest form the second
-        rest = [submission(guid="twin"), submission(guid="twin", headline="고친 제목")]
-        later = asyncio.gather(*(ingestor.submit(s, wait_published=False) for s in rest))
-        await asyncio.sleep(0)  # they join the second group while the first is being stored
-        assert len(ingestor._grouping) == 2
-        outcomes = [await first, *await later]
-        assert sorted(r.outcome.value for r in outcomes) == ["created", "unchanged", "updated"]
-        assert sorted(r.version for r in outcomes) == [1, 1, 2]
-        ends: dict[int, int] = {}
-        for _ in range(500):
-            ends = await bus.end_offsets(ARTICLES_PUBLISHED.name)
-            if sum(ends.values()) >= 2 and await store.with_pending_events() == []:
-                break
-            await asyncio.sleep(0.01)
-        records = [
-            r for p, end in ends.items() for r in await bus.read(ARTICLES_PUBLISHED.name, p, 0, end)
-        ]
-        versions = [json.loads(r.value)["payload"]["article"]["version"] for r in records]
-        assert versions == [1, 2]  # one event per stored version, in order
-    finally:
-        await bus.stop()
-        await storage.close()
-
-
 async def test_a_remembered_token_is_forgotten_at_once_here_and_within_the_interval_elsewhere(
     tmp_path: Path,
 ) -> None:
