@@ -12,6 +12,13 @@ import orjson
 from shared.schemas import Article, ArticleStatus, ArticleSubmission
 
 ARTICLE_ID_DIGITS = 16
+# A submission's fields an article takes over as they are (named once: reading
+# `model_fields` goes through a pydantic property on every access).
+CARRIED_FIELDS = tuple(
+    name
+    for name in ArticleSubmission.model_fields
+    if name not in {"status", "published_at", "updated_at"}
+)
 
 
 def article_id_for(source: str, guid: str) -> str:
@@ -95,11 +102,7 @@ def _article(
     )
     # The submission was validated and cleaned: its fields are built into the article as they
     # are (nested images stay the validated models), without validating them a second time.
-    fields = {
-        name: getattr(submission, name)
-        for name in ArticleSubmission.model_fields
-        if name not in {"status", "published_at", "updated_at"}
-    }
+    fields = {name: getattr(submission, name) for name in CARRIED_FIELDS}
     return Article.model_construct(
         **fields,
         article_id=article_id,
