@@ -24,6 +24,11 @@ Measures, on one backend:
     poll: in-process producers wake it).
 Load generators (wrk, the producer, the watch on `articles.published`) run outside the
 measured process; the CPU column is the measured process's own CPU time per item.
+`--pin`: every measured process (the raw inserts, the anchor, the service) on CPU 0, wrk and
+the watch on CPU 1. On this VM a thread hand-off between cores costs far more than on one
+core, and unpinned the raw baseline runs at either of two speeds (≈ 6k or ≈ 12–15k docs/s)
+depending on where the scheduler puts its two threads; pinned, every figure runs in the
+fast placement.
 Prints a result table (and appends it to `--out` if given).
 """
 
@@ -61,7 +66,26 @@ from shared.topics import ALL_TOPICS, ARTICLES_PUBLISHED, ARTICLES_SUBMITTED
 
 ROOT = Path(__file__).parent.parent
 PARTNER, SECRET = "경북통신", "bench-secret"
-CONNECTIONS = 16
+CONNECTIONS = 64
+
+
+@dataclass
+class Placement:
+    """`--pin`: the measured processes on one CPU, the load generators on the other."""
+
+    pin: bool = False
+    measured: frozenset[int] = frozenset({0})
+    loaders: frozenset[int] = frozenset({1})
+
+    def taskset(self, cpus: frozenset[int]) -> list[str]:
+        return ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if self.pin else []
+
+    def move_here(self, cpus: frozenset[int]) -> None:
+        if self.pin:
+            os.sched_setaffinity(0, cpus)
+
+
+PLACEMENT = Placement()
 PRODUCER_IN_FLIGHT = 64
 LATENCY_SAMPLES, LATENCY_GAP_S = 100, 0.02
 TEMPLATE = json.loads((ROOT / "tests/data/articles.jsonl").read_text("utf-8").splitlines()[0])
@@ -165,7 +189,8 @@ class Service:
 def spawn(flag: str, env: dict[str, str]) -> Service:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.ingest_throughput", flag, str(port)],
+        [*PLACEMENT.taskset(PLACEMENT.measured), sys.executable, "-m", "bench.ingest_throughput",
+         flag, str(port)],
         env={**os.environ, **env, "SINMUN_PORT": str(port), "SINMUN_HOST": "127.0.0.1"},
         # A file, not a pipe nobody reads: a full pipe would stall the service mid-benchmark.
         cwd=ROOT, stdout=LOG.open("ab"), stderr=subprocess.STDOUT,
@@ -181,8 +206,8 @@ async def start(flag: str, env: dict[str, str]) -> Service:
 
 def spawn_wrk(base: str, script: Path, args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", "-d600s", "-s", str(script), base,
-         "--", *args],
+        [*PLACEMENT.taskset(PLACEMENT.loaders), "wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}",
+         "-d600s", "-s", str(script), base, "--", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 
@@ -418,7 +443,9 @@ async def run(backend: str, n: int) -> dict[str, Any]:
             raws: list[tuple[float, float]] = []
 
             async def raw() -> None:  # before each path: the baseline alternates with them
+                PLACEMENT.move_here(PLACEMENT.measured)
                 raws.append(await raw_store_rate(settings, n, len(raws)))
+                PLACEMENT.move_here(PLACEMENT.loaders)  # to watch the service from there
 
             await raw()
             anchor = await start("--serve-anchor", env)
@@ -462,6 +489,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
         "http_p50_ms": statistics.median(http_samples) * 1000,
         "http_p95_ms": statistics.quantiles(http_samples, n=100)[94] * 1000,
         "load": os.getloadavg()[0],
+        "pinned": PLACEMENT.pin,
     }
     return results
 
@@ -486,7 +514,9 @@ def report(results: dict[str, Any], command: str) -> str:
     anchor = f" ({100 * r['http'] / r['hello']:.0f}% of the anchor)"
     return (
         f"\n### Ingest, {r['backend']} ({time.strftime('%Y-%m-%d')}, n = {r['n']})\n\n"
-        f"Command: `{command}` (load average {r['load']:.1f} on 2 cores)\n\n"
+        f"Command: `{command}` (load average {r['load']:.1f} on 2 cores"
+        + ("; measured processes on CPU 0, wrk and the watch on CPU 1" if r["pinned"] else "")
+        + ")\n\n"
         "| measure | value | vs raw store inserts | CPU of the measured process per item |\n"
         "|---|---|---|---|\n"
         + row("raw store inserts (one at a time, awaited; median of the 3 runs "
@@ -511,6 +541,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--out", type=Path, help="append the table to this file")
+    parser.add_argument("--pin", action="store_true", help="measured processes on CPU 0, wrk on 1")
     parser.add_argument("--serve-anchor", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-ingest", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -520,8 +551,10 @@ def main() -> None:
         return serve_ingest()
     if args.backend == "embedded":
         os.environ["SINMUN_MODE"] = Mode.EMBEDDED.value
+    PLACEMENT.pin = args.pin
     results = asyncio.run(run(args.backend, args.n))
     command = f".venv/bin/python -m bench.ingest_throughput --backend {args.backend} -n {args.n}"
+    command += " --pin" if args.pin else ""
     text = report(results, command)
     print(text)
     if args.out is not None:
