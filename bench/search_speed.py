@@ -161,11 +161,29 @@ async def levels(
     return out
 
 
+async def same_totals(
+    session: ClientSession, base: str, index: SearchIndex, queries: list[str], parsed: list[Any]
+) -> None:
+    """The service must answer from the index filled here: the same totals as asking it."""
+    for text, query in zip(queries, parsed, strict=True):
+        async with session.get(base + "/api/search", params={"q": text}) as response:
+            through = (await response.json())["total"]
+        direct = (await index.search(query)).total
+        if through != direct:
+            raise RuntimeError(f"{text!r}: the service found {through}, the index {direct}")
+
+
 def start_service(settings: IngestSettings, backend: str) -> tuple[subprocess.Popen[bytes], str]:
+    # Every setting that names the index the benchmark filled, so the service cannot end up
+    # on another engine or index (an empty one answers fast) through its own defaults.
     env = {
         "SINMUN_DATA_DIR": str(settings.data_dir),
+        "SINMUN_SEARCH_ENGINE": settings.search_engine.value,
+        "SINMUN_SEARCH_URL": settings.search_url,
         "SINMUN_SEARCH_INDEX_PREFIX": settings.search_index_prefix,
+        "SINMUN_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "SINMUN_KAFKA_NAMESPACE": settings.kafka_namespace,
+        "SINMUN_MONGO_URL": settings.mongo_url,
         "SINMUN_MONGO_DB_PREFIX": settings.mongo_db_prefix,
     }
     return start(["up"] if backend == "embedded" else ["serve", "search"], env)
@@ -213,6 +231,7 @@ async def query_latency(
                     assert response.status == 200, await response.text()
                     await response.read()
 
+            await same_totals(session, base, index, queries, parsed)
             await levels(through_service, straight_to_engine)  # warm both paths once
             service, direct = await levels(through_service, straight_to_engine)
     finally:
