@@ -112,6 +112,10 @@ def run_server(settings: SinmunSettings, names: list[str]) -> None:
                       otlp_endpoint=settings.trace_otlp_endpoint)  # fmt: skip
     log = structlog.get_logger("sinmun")
     app = create_app(settings, names)
+    if "ingest" in names:
+        from services.ingest.app import tune_garbage_collection
+
+        app.on_startup.append(tune_garbage_collection)  # last: after every service started
     url = f"http://{settings.host}:{settings.port}"
     log.info("starting", services=names, mode=settings.mode.value, url=url)
     try:
