@@ -48,6 +48,7 @@ class SearchService:
     def __init__(self) -> None:
         self.index: SearchIndex | None = None
         self.posts: SearchIndex | None = None
+        self.analyzer: KiwiAnalyzer | None = None
 
     def add_routes(self, app: web.Application) -> None:
         api.add_routes(app)
@@ -60,7 +61,7 @@ class SearchService:
         app[PROBES][f"{self.name}.index"] = self.index.ping
         app[PROBES][f"{self.name}.posts"] = self.posts.ping
         # Loading Kiwi's model takes about a second: off the event loop.
-        analyzer = await asyncio.to_thread(KiwiAnalyzer)
+        analyzer = self.analyzer = await asyncio.to_thread(KiwiAnalyzer)
         app[api.DEPS] = api.SearchDeps(
             self.index, analyzer, dict(infra.settings.sections), posts=self.posts
         )
@@ -73,3 +74,5 @@ class SearchService:
         for index in (self.index, self.posts):
             if index is not None:
                 await index.close()
+        if self.analyzer is not None:
+            self.analyzer.close()
