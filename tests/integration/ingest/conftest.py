@@ -14,7 +14,9 @@ from aiohttp.test_utils import TestClient
 from services.bootstrap import create_app
 from services.ingest.settings import IngestSettings
 from services.ingest.tokens import TokenRole, TokenStore
+from shared.adapters.local_bus import LocalBus
 from shared.adapters.mongo_store import MongoStorage
+from shared.adapters.sqlite_store import SqliteStorage
 from shared.ports.bus import Record
 from shared.schemas import Envelope, decode_envelope
 from shared.service import INFRA, Infrastructure
@@ -24,6 +26,16 @@ from tests.backends import backend_settings
 PARTNER = "경북통신"
 PARTNER_SECRET = "test-only-partner-secret"
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]  # type: ignore[type-arg]
+
+
+async def open_embedded_parts(tmp_path: Path) -> tuple[SqliteStorage, LocalBus]:
+    """Ingest's SQLite storage and a local bus with `articles.published`, both open."""
+    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
+    await storage.open()
+    bus = LocalBus(tmp_path / "bus.sqlite3")
+    await bus.start()
+    await bus.ensure_topics([ARTICLES_PUBLISHED])
+    return storage, bus
 
 
 @dataclass

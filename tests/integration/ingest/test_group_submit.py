@@ -19,6 +19,7 @@ from shared.errors import ServiceError
 from shared.schemas import ArticleSubmission
 from shared.settings import DEFAULT_SECTIONS
 from shared.topics import ARTICLES_PUBLISHED
+from tests.integration.ingest.conftest import open_embedded_parts
 
 DATA = Path(__file__).parents[2] / "data"
 SEED = json.loads((DATA / "seed_article.json").read_text("utf-8"))
@@ -41,11 +42,7 @@ class CountingStore(ArticleStore):
 async def test_concurrent_submissions_each_get_their_own_answer_and_one_event_per_version(
     tmp_path: Path,
 ) -> None:
-    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
-    await storage.open()
-    bus = LocalBus(tmp_path / "bus.sqlite3")
-    await bus.start()
-    await bus.ensure_topics([ARTICLES_PUBLISHED])
+    storage, bus = await open_embedded_parts(tmp_path)
     store = await CountingStore.open(storage)
     assert isinstance(store, CountingStore)
     ingestor = Ingestor(store, OutboxRelay(store, bus), DEFAULT_SECTIONS)

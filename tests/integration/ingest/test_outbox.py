@@ -18,6 +18,7 @@ from shared.ports.bus import Record
 from shared.schemas import ArticleSubmission, Envelope
 from shared.settings import DEFAULT_SECTIONS
 from shared.topics import ARTICLES_PUBLISHED
+from tests.integration.ingest.conftest import open_embedded_parts
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -136,11 +137,7 @@ class DiesBeforeMarking(ArticleStore):
 async def test_events_published_but_not_marked_are_not_published_again_after_restart(
     tmp_path: Path,
 ) -> None:
-    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
-    await storage.open()
-    bus = LocalBus(tmp_path / "bus.sqlite3")
-    await bus.start()
-    await bus.ensure_topics([ARTICLES_PUBLISHED])
+    storage, bus = await open_embedded_parts(tmp_path)
     seed = json.loads((DATA / "seed_article.json").read_text("utf-8"))
     batch = [(ArticleSubmission.model_validate({**seed, "guid": f"g-{n}"}), None) for n in range(5)]
     dying = await DiesBeforeMarking.open(storage)

@@ -20,6 +20,7 @@ from shared.schemas import ArticlePublished, ArticleSubmission
 from shared.schemas.envelope import envelope_json
 from shared.settings import DEFAULT_SECTIONS
 from shared.topics import ARTICLES_PUBLISHED
+from tests.integration.ingest.conftest import open_embedded_parts
 
 DATA = Path(__file__).parents[2] / "data"
 SEED = json.loads((DATA / "seed_article.json").read_text("utf-8"))
@@ -53,11 +54,7 @@ class DiesBeforePublishing(LocalBus):
 
 @pytest.fixture
 async def ingest(tmp_path: Path) -> AsyncIterator[Ingest]:
-    storage = SqliteStorage(tmp_path / "ingest.sqlite3")
-    await storage.open()
-    bus = LocalBus(tmp_path / "bus.sqlite3")
-    await bus.start()
-    await bus.ensure_topics([ARTICLES_PUBLISHED])
+    storage, bus = await open_embedded_parts(tmp_path)
     store = await ArticleStore.open(storage)
     relay = OutboxRelay(store, bus)
     yield Ingest(storage, store, bus, relay, Ingestor(store, relay, DEFAULT_SECTIONS))
