@@ -68,6 +68,7 @@ def _checked(doc: Document) -> Document:
 
 
 CLAIM_TIMEOUT = timedelta(seconds=10)
+SWEEP_INTERVAL = timedelta(seconds=60)  # how often the void claims are deleted
 BUSY = "SQLITE_BUSY"
 BUSY_TRIES = 6
 FERRETDB_WRITERS = 4  # concurrent replaces of one write_many on FerretDB
@@ -103,10 +104,38 @@ class BusyRetrying:
 
 
 class VersionClaims:
-    """Atomic per-version claims for backends whose conditional updates are not atomic."""
+    """Atomic per-version claims for backends whose conditional updates are not atomic.
+
+    A claim only matters while its writer is between claim and replace; one older than
+    CLAIM_TIMEOUT is void already (`_take_over` replaces it). So at most once per
+    SWEEP_INTERVAL the writes sweep the void ones away, and the collection holds the last
+    minutes' claims instead of one per version ever written.
+    """
 
     def __init__(self, claims: AsyncCollection[Document]) -> None:
         self._claims = claims
+        self._swept_at: datetime | None = None
+
+    async def create(self) -> None:
+        await self._claims.create_index([("at", ASCENDING)])
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Delete the void claims; how many. A failure (a locked database) waits for the
+        next sweep: claims left behind are harmless."""
+        now = now or datetime.now(UTC)
+        self._swept_at = now
+        try:
+            result = await self._claims.delete_many({"at": {"$lt": now - CLAIM_TIMEOUT}})
+        except PyMongoError:
+            return 0
+        return result.deleted_count
+
+    async def _sweep_if_due(self) -> None:
+        now = datetime.now(UTC)
+        if self._swept_at is None:
+            self._swept_at = now  # the first sweep a full interval after start
+        elif now - self._swept_at >= SWEEP_INTERVAL:
+            await self.sweep(now)
 
     async def acquire_many(self, keys: list[str]) -> list[bool]:
         """`acquire` for many keys with one insert for all (the usual case: none is taken).
@@ -114,6 +143,7 @@ class VersionClaims:
         A key whose insert failed for another reason (a locked database) is not acquired:
         its compare-and-set reports a conflict and the caller tries again.
         """
+        await self._sweep_if_due()
         taken: dict[int, bool] = {}
         try:
             await self._claims.insert_many(
@@ -128,6 +158,7 @@ class VersionClaims:
         ]
 
     async def acquire(self, key: str) -> bool:
+        await self._sweep_if_due()
         try:
             await self._claims.insert_one({"_id": key, "at": datetime.now(UTC)})
         except MongoDuplicateKeyError:
@@ -369,6 +400,7 @@ class MongoStorage:
         if "ferretdbVersion" in build:
             self._ferretdb = True
             self._claims = VersionClaims(self._raw("_cas_claims"))
+            await self._claims.create()
 
     async def collection(self, name: str, indexes: Sequence[IndexSpec] = ()) -> MongoCollection:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
