@@ -9,13 +9,17 @@ arguments, `from` versus `from_`) and their conflict errors.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 
+if TYPE_CHECKING:
+    from shared.adapters.opensearch_connection import LeanConnection
+
 # Connections kept to the engine per process (the clients' default, 10, queues a busy service).
 CONNECTIONS = 64
+SEARCH_TARGETS = 64  # search URLs kept written (one per index and filter_path)
 
 
 class VersionConflictError(Exception):
@@ -79,14 +83,23 @@ class OpenSearchClient:
         from opensearchpy import AsyncOpenSearch
 
         options: dict[str, Any] = {}
+        self._searches: LeanConnection | None = None
         if lean_http(url):
             from shared.adapters.opensearch_connection import LeanConnection
 
             options["connection_class"] = LeanConnection
+            # Searches (the service's hot path) go straight to a lean connection of their own;
+            # everything else, and a search the lean path could not reach, through the client.
+            parts = urlsplit(url)
+            self._searches = LeanConnection(
+                host=parts.hostname or "localhost", port=parts.port or 9200, timeout=30,
+                maxsize=CONNECTIONS,
+            )  # fmt: skip
         self._client = AsyncOpenSearch(
             hosts=[url], timeout=30, maxsize=CONNECTIONS, serializer=_orjson_serializer(),
             **options,
         )  # fmt: skip
+        self._search_targets: dict[tuple[str, str | None], tuple[str, str]] = {}
 
     async def create_index(self, name: str, body: Mapping[str, Any]) -> None:
         from opensearchpy.exceptions import RequestError
@@ -128,12 +141,34 @@ class OpenSearchClient:
     async def search(
         self, index: str, body: Mapping[str, Any] | bytes, filter_path: str | None = None
     ) -> Mapping[str, Any]:
+        if self._searches is not None and isinstance(body, bytes):
+            from opensearchpy.exceptions import ConnectionError as UnreachableError
+            from opensearchpy.exceptions import ConnectionTimeout
+
+            target = self._search_targets.get((index, filter_path))
+            if target is None:
+                target = self._search_target(index, filter_path)
+            try:
+                found: Mapping[str, Any] = await self._searches.post_json(*target, body)
+                return found
+            except ConnectionTimeout:
+                raise  # the client would not retry a timeout either
+            except UnreachableError:
+                pass  # the client's transport retries and reports it as it always does
         # Serialised bytes go to the engine as they are (the serializer passes them through).
         result: Mapping[str, Any] = await self._client.search(
             index=index, body=body if isinstance(body, bytes) else dict(body),
             filter_path=filter_path,
         )  # fmt: skip
         return result
+
+    def _search_target(self, index: str, filter_path: str | None) -> tuple[str, str]:
+        """`/<index>/_search` and its query string, as the client's `search` would write them."""
+        path = f"/{quote(index, safe=',*')}/_search"
+        target = path, urlencode({"filter_path": filter_path}) if filter_path else ""
+        if len(self._search_targets) < SEARCH_TARGETS:
+            self._search_targets[(index, filter_path)] = target
+        return target
 
     async def refresh(self, index: str) -> None:
         await self._client.indices.refresh(index=index)
@@ -149,6 +184,8 @@ class OpenSearchClient:
             return False
 
     async def close(self) -> None:
+        if self._searches is not None:
+            await self._searches.close()
         await self._client.close()
 
 

@@ -4,6 +4,12 @@ The official client keeps everything it does above the connection (its API metho
 transport's retries and dead-node handling, serialisation, the error classes its callers
 catch); only the HTTP exchange underneath is replaced, through the extension point the client
 offers for it. Answers come back as bytes; the orjson serializer reads them as they are.
+
+`post_json` is the one exchange the search service makes per answered query: a serialised
+search body posted and the JSON answer parsed, through the same pool and with the same error
+classes, but without the client's per-call machinery above the connection (the API method's
+parameter handling, the transport's argument resolution, retry bookkeeping and serializer
+lookup), which cost the service about as much CPU as the HTTP exchange itself.
 """
 
 from __future__ import annotations
@@ -14,10 +20,16 @@ from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from opensearchpy import AsyncConnection
-from opensearchpy.exceptions import ConnectionError, ConnectionTimeout, ImproperlyConfigured
+from opensearchpy.exceptions import (
+    ConnectionError,
+    ConnectionTimeout,
+    ImproperlyConfigured,
+    SerializationError,
+)
 
-from shared.adapters.engine_http import EngineHttpError, HttpPool
+from shared.adapters.engine_http import EngineHttpError, HttpAnswer, HttpPool
 
 logger = logging.getLogger("opensearch")
 QUERY_STRINGS = 256  # query strings kept encoded (a service sends the same few params)
@@ -77,6 +89,46 @@ class LeanConnection(AsyncConnection):
     ) -> tuple[int, Mapping[str, str], Any]:
         target = self._target(url, params)
         wait = timeout if timeout is not None else self.timeout
+        answer = await self._exchange(method, target, url, body, wait=wait, headers=headers)
+        content_type = answer.headers.get("content-type", "")
+        data: bytes | str = answer.body
+        if not content_type.startswith("application/json"):
+            data = answer.body.decode("utf-8", "surrogatepass")
+        if not (200 <= answer.status < 300) and answer.status not in ignore:
+            self._fail(method, target, url, body, answer)
+        if logger.isEnabledFor(logging.INFO):
+            self.log_request_success(
+                method, target, url, body, answer.status, answer.body.decode(), 0.0
+            )
+        return answer.status, answer.headers, data
+
+    async def post_json(self, url: str, query: str, body: bytes) -> Any:
+        """`POST url?query` with a JSON `body`; the answer's JSON, parsed. `query` is already
+        URL-encoded. Raises what `perform_request` raises (ConnectionError, ConnectionTimeout,
+        the TransportError subclass of an error status); no retries."""
+        target = f"{self.url_prefix}{url}?{query}" if query else self.url_prefix + url
+        answer = await self._exchange("POST", target, url, body, wait=self.timeout)
+        if not 200 <= answer.status < 300:
+            self._fail("POST", target, url, body, answer)
+        if logger.isEnabledFor(logging.INFO):
+            self.log_request_success(
+                "POST", target, url, body, answer.status, answer.body.decode(), 0.0
+            )
+        try:
+            return orjson.loads(answer.body)
+        except orjson.JSONDecodeError as exc:
+            raise SerializationError(answer.body[:200], exc) from exc
+
+    async def _exchange(
+        self,
+        method: str,
+        target: str,
+        url: str,
+        body: bytes | None,
+        *,
+        wait: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpAnswer:
         try:
             answer = await self._pool.request(method, target, body, wait, headers)
         except TimeoutError as exc:
@@ -85,22 +137,19 @@ class LeanConnection(AsyncConnection):
         except EngineHttpError as exc:
             self.log_request_fail(method, target, url, body, 0.0, exception=exc)
             raise ConnectionError("N/A", str(exc), exc) from exc
-        self._raise_warnings(answer.warnings)
-        content_type = answer.headers.get("content-type", "")
-        data: bytes | str = answer.body
-        if not content_type.startswith("application/json"):
-            data = answer.body.decode("utf-8", "surrogatepass")
-        if not (200 <= answer.status < 300) and answer.status not in ignore:
-            text = answer.body.decode("utf-8", "surrogatepass")
-            self.log_request_fail(
-                method, target, url, body, 0.0, status_code=answer.status, response=text
-            )
-            self._raise_error(answer.status, text, content_type or None)
-        if logger.isEnabledFor(logging.INFO):
-            self.log_request_success(
-                method, target, url, body, answer.status, answer.body.decode(), 0.0
-            )
-        return answer.status, answer.headers, data
+        if answer.warnings:
+            self._raise_warnings(answer.warnings)
+        return answer
+
+    def _fail(
+        self, method: str, target: str, url: str, body: bytes | None, answer: HttpAnswer
+    ) -> None:
+        """Raises the client's error for an error status (NotFoundError, RequestError...)."""
+        text = answer.body.decode("utf-8", "surrogatepass")
+        self.log_request_fail(
+            method, target, url, body, 0.0, status_code=answer.status, response=text
+        )
+        self._raise_error(answer.status, text, answer.headers.get("content-type") or None)
 
     async def close(self) -> None:
         self._pool.close()

@@ -56,6 +56,7 @@ async def missing(request: web.Request) -> web.Response:
 async def server() -> AsyncIterator[TestServer]:
     app = web.Application()
     app.router.add_route("*", "/echo", echo)
+    app.router.add_route("*", "/{index}/_search", echo)
     app.router.add_get("/chunked", chunked)
     app.router.add_get("/slow", slow)
     app.router.add_route("*", "/missing", missing)
@@ -240,3 +241,45 @@ async def test_elastic_transport_over_the_lean_node(server: TestServer) -> None:
             await transport.perform_request("GET", "/slow", request_timeout=0.2)
     finally:
         await transport.close()
+
+
+async def test_a_search_goes_straight_through_the_lean_connection(server: TestServer) -> None:
+    """`post_json`: the search hot path, without the client's machinery but with its errors."""
+    connection = LeanConnection(host="127.0.0.1", port=server.port, timeout=5)
+    try:
+        answer = await connection.post_json("/echo", "filter_path=hits.hits._id", b'{"q": 1}')
+        assert answer["method"] == "POST"
+        assert answer["path"] == "/echo?filter_path=hits.hits._id"
+        assert answer["body"] == '{"q": 1}'
+        assert answer["type"] == "application/json"
+        with pytest.warns(Warning, match="careful"):
+            await connection.post_json("/echo", "warn=1", b"{}")
+        with pytest.raises(NotFoundError):
+            await connection.post_json("/missing", "", b"{}")
+    finally:
+        await connection.close()
+
+
+async def test_the_client_searches_through_its_own_lean_connection(server: TestServer) -> None:
+    """OpenSearchClient.search with serialised bytes sends the request the client's own
+    `search` sends (the index escaped, filter_path encoded) and parses the answer."""
+    client = OpenSearchClient(f"http://127.0.0.1:{server.port}")
+    try:
+        assert client._searches is not None
+        fast = await client.search("a b,c", b'{"size": 1}', "hits.hits._id,a*")
+        client._searches = None  # the official client's path, for comparison
+        slow = await client.search("a b,c", b'{"size": 1}', "hits.hits._id,a*")
+        assert fast == slow
+        assert fast["path"] == "/a%20b,c/_search?filter_path=hits.hits._id%2Ca%2A"
+        assert orjson.loads(fast["body"]) == {"size": 1}
+    finally:
+        await client.close()
+
+
+async def test_a_search_the_lean_path_cannot_deliver_falls_back_to_the_client() -> None:
+    client = OpenSearchClient(f"http://127.0.0.1:{closed_port()}")
+    try:
+        with pytest.raises(OpenSearchConnectionError):
+            await client.search("articles", b"{}", None)
+    finally:
+        await client.close()
