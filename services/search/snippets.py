@@ -25,7 +25,10 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     usable = sorted({t for t in terms if len(t) >= 2 or t.isascii()}, key=len, reverse=True)
     if not usable:
         return None
-    return re.compile("|".join(re.escape(t) for t in usable), re.IGNORECASE)
+    # Hangul has no case: a pattern without cased letters matches the same without the flag,
+    # and scans faster.
+    cased = any(t.lower() != t.upper() for t in usable)
+    return re.compile("|".join(re.escape(t) for t in usable), re.IGNORECASE if cased else 0)
 
 
 def marker(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -51,21 +54,20 @@ def _needs_escaping(text: str) -> bool:
     return "&" in text or "<" in text or ">" in text or '"' in text or "'" in text
 
 
-def _as_is(text: str) -> str:
-    return text
-
-
 def _best_window(text: str, found: list[tuple[int, int]], width: int) -> tuple[int, int]:
     """The window of `width` holding the most matches (two pointers over the sorted spans)."""
     if not found:
         return 0, min(len(text), width)
-    best_start, best_count, last = found[0][0], 0, 0
-    for first, (start, _) in enumerate(found):
-        last = max(last, first)
-        while last + 1 < len(found) and found[last + 1][1] <= start + width:
-            last += 1
-        if last - first + 1 > best_count:
-            best_start, best_count = start, last - first + 1
+    if found[-1][1] <= found[0][0] + width:
+        best_start = found[0][0]  # every match fits in one window (the usual page of hits)
+    else:
+        best_start, best_count, last = found[0][0], 0, 0
+        for first, (start, _) in enumerate(found):
+            last = max(last, first)
+            while last + 1 < len(found) and found[last + 1][1] <= start + width:
+                last += 1
+            if last - first + 1 > best_count:
+                best_start, best_count = start, last - first + 1
     start = max(0, best_start - width // 4)
     return start, min(len(text), start + width)
 
@@ -76,18 +78,30 @@ def snippet(text: str, terms: Iterable[str] | re.Pattern[str] | None, width: int
     text = _one_line(text[:MAX_SCANNED])
     pattern = terms if isinstance(terms, re.Pattern) or terms is None else marker(terms)
     found = [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+    if not found:  # the lead, as it is
+        end = min(len(text), width)
+        lead = text[:end]
+        return (html.escape(lead) if _needs_escaping(lead) else lead) + (
+            "…" if end < len(text) else ""
+        )
     start, end = _best_window(text, found, width)
-    out: list[str] = ["…" if start > 0 else ""]
+    out: list[str] = ["…"] if start > 0 else []
     cursor = start
-    window = text[start:end]
     # Most windows hold nothing to escape: then their pieces go out as they are.
-    escape = html.escape if _needs_escaping(window) else _as_is
-    for span_start, span_end in found:
-        if span_start < cursor or span_end > end:
-            continue
-        out.append(escape(text[cursor:span_start]))
-        out.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
-        cursor = span_end
-    out.append(escape(text[cursor:end]))
-    out.append("…" if end < len(text) else "")
+    if _needs_escaping(text[start:end]):
+        escape = html.escape
+        for span_start, span_end in found:
+            if span_start >= cursor and span_end <= end:
+                out.append(escape(text[cursor:span_start]))
+                out.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+                cursor = span_end
+        out.append(escape(text[cursor:end]))
+    else:
+        for span_start, span_end in found:
+            if span_start >= cursor and span_end <= end:
+                out.append(f"{text[cursor:span_start]}<mark>{text[span_start:span_end]}</mark>")
+                cursor = span_end
+        out.append(text[cursor:end])
+    if end < len(text):
+        out.append("…")
     return "".join(out)

@@ -98,6 +98,17 @@ def test_snippets_mark_matches_and_escape_the_rest() -> None:
     assert html.endswith("…")
 
 
+def test_snippets_ignore_case_in_latin_words_and_window_the_densest_part() -> None:
+    assert snippet("Pohang hosts APEC, apec again", ("apec", "포항")) == (
+        "Pohang hosts <mark>APEC</mark>, <mark>apec</mark> again"
+    )
+    text = "배터리 " + "기타 " * 60 + "포항 특구 포항 특구 " + "기타 " * 60
+    html = snippet(text, ("배터리", "포항", "특구"))
+    assert html.startswith("…") and html.endswith("…")
+    assert html.count("<mark>") == 4 and "<mark>배터리</mark>" not in html
+    assert snippet("기타 " * 60, ("없는말",)) == "기타 " * 40 + "…"  # the lead
+
+
 def test_plain_text_drops_markup_and_keeps_paragraphs() -> None:
     body = (
         '<p>첫 문단 &amp; <a href="https://x">링크</a></p><p>둘째<br>줄</p>'
