@@ -19,6 +19,7 @@ KST = timezone(timedelta(hours=9))
 QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 BOARD_SLUG = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 POST_PARAMS = ("q", "from", "to", "sort", "page", "size")
+SORTS = {order.value: order for order in SortOrder}
 
 
 def _bad(field: str, message: str) -> ServiceError:
@@ -58,16 +59,22 @@ def parse_query(
         raise _bad("q", "type something to search for")
     if len(text) > MAX_QUERY_CHARS:
         raise _bad("q", f"a query is at most {MAX_QUERY_CHARS} characters")
-    phrase_texts = tuple(a or b for a, b in QUOTED.findall(text))
-    phrases = tuple(p for p in (analyzer.query(t).parts for t in phrase_texts) if p)
-    analyzed = analyzer.query(QUOTED.sub(lambda m: " " + (m.group(1) or m.group(2)) + " ", text))
+    phrase_texts: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    if '"' in text or "“" in text:
+        phrase_texts = tuple(a or b for a, b in QUOTED.findall(text))
+        phrases = tuple(p for p in (analyzer.query(t).parts for t in phrase_texts) if p)
+        text_words = QUOTED.sub(lambda m: " " + (m.group(1) or m.group(2)) + " ", text)
+    else:
+        text_words = text  # most queries quote nothing
+    analyzed = analyzer.query(text_words)
     if not analyzed.parts and not phrases:
         raise _bad("q", "the query has no searchable words")
     section = params.get("section") or None
     if section is not None and section not in sections:
         raise _bad("section", f"section must be one of {sorted(sections)}")
-    sort = params.get("sort") or SortOrder.RELEVANCE.value
-    if sort not in {s.value for s in SortOrder}:
+    sort = SORTS.get(params.get("sort") or SortOrder.RELEVANCE.value)
+    if sort is None:
         raise _bad("sort", "sort must be relevance or latest")
     first, last = _day(params, "from"), _day(params, "to")
     if first and last and first > last:
@@ -85,7 +92,7 @@ def parse_query(
         byline=(params.get("byline") or "").strip() or None,
         published_from=datetime.combine(first, time(), KST) if first else None,
         published_to=datetime.combine(last + timedelta(days=1), time(), KST) if last else None,
-        sort=SortOrder(sort),
+        sort=sort,
         offset=(page - 1) * size,
         size=size,
     )

@@ -113,6 +113,25 @@ async def test_a_slow_engine_times_out_and_its_connection_is_not_reused(
     pool.close()
 
 
+async def test_callers_beyond_the_pool_wait_their_turn_and_a_cancelled_one_frees_nothing(
+    server: TestServer,
+) -> None:
+    pool = pool_for(server, size=1)
+    busy = asyncio.create_task(pool.request("GET", "/slow", None, 0.3))
+    await asyncio.sleep(0.05)
+    given_up = asyncio.create_task(pool.request("POST", "/echo", b'{"n": 1}', 5))
+    queued = asyncio.create_task(pool.request("POST", "/echo", b'{"n": 2}', 5))
+    await asyncio.sleep(0.05)
+    assert not queued.done()  # the one slot is taken
+    given_up.cancel()
+    with pytest.raises(TimeoutError):
+        await busy
+    assert orjson.loads(orjson.loads((await queued).body)["body"]) == {"n": 2}
+    assert given_up.cancelled()
+    assert pool._free == 1 and not pool._waiting  # every slot back, none handed to the cancelled
+    pool.close()
+
+
 async def test_an_unreachable_engine_is_a_connection_error() -> None:
     pool = HttpPool("127.0.0.1", closed_port(), 1, {})
     with pytest.raises(EngineHttpError):
