@@ -106,7 +106,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def _probe(probe: Probe) -> bool:
     try:
-        return await asyncio.wait_for(probe(), timeout=5)
+        async with asyncio.timeout(5):
+            return await probe()
     except (TimeoutError, OSError):
         return False
 

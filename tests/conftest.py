@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
+import gc
 import os
+import sys
+import threading
+from collections.abc import Iterator
 
 import pytest
+
+# pytest-timeout (120 s, pyproject) fails a test once; what hangs after that (a teardown whose
+# event loop never finishes cancelling its tasks) has no timer left, and pytest cancels
+# faulthandler's own timer when a test fails. This watchdog thread covers a test's whole
+# protocol, set up to torn down: past it every thread's stack is printed and the run ends with
+# an error instead of hanging CI.
+WHOLE_TEST_LIMIT_S = 360.0
+
+
+def _give_up(item: pytest.Item) -> None:
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)  # as pytest-timeout does: to the real stderr
+    limit = f"{WHOLE_TEST_LIMIT_S:.0f} s"
+    print(f"\n[watchdog] {item.nodeid} still running after {limit}", file=sys.stderr)
+    faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    for task in [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]:
+        print(f"[watchdog] pending {task!r}", file=sys.stderr)  # which one ignores its cancel
+    sys.stderr.flush()
+    os._exit(3)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    watchdog = threading.Timer(WHOLE_TEST_LIMIT_S, _give_up, args=(item,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
 
 
 def real_server(variable: str) -> str:

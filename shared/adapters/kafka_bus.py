@@ -239,7 +239,8 @@ class KafkaBus:
 
     async def ping(self) -> bool:
         try:
-            await asyncio.wait_for(self._admin_client().describe_cluster(), timeout=5)
+            async with asyncio.timeout(5):
+                await self._admin_client().describe_cluster()
         except (KafkaError, TimeoutError, RuntimeError, OSError):
             return False
         return True
@@ -300,7 +301,8 @@ class KafkaSubscription:
         self._task = asyncio.create_task(self._run(), name=f"consume {self.group}/{self.topic}")
 
     async def wait_assigned(self, timeout: float = 30.0) -> None:
-        await asyncio.wait_for(self.assignment_settled.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self.assignment_settled.wait()
 
     async def _run(self) -> None:
         while True:
@@ -370,7 +372,8 @@ class KafkaSubscription:
             if highwater is None:
                 continue  # nothing fetched yet: unknown, not zero
             try:
-                committed = await asyncio.wait_for(self._consumer.committed(tp), timeout=2.0)
+                async with asyncio.timeout(2.0):
+                    committed = await self._consumer.committed(tp)
             except (KafkaError, TimeoutError):
                 continue  # revoked meanwhile, or the coordinator is moving
             # Nothing committed yet: the group starts from the earliest record (offset 0).
