@@ -20,8 +20,8 @@ Measures, on one backend:
     no producer running beside the consumer;
 (5) submission → published latency p50/p95, paced (one every LATENCY_GAP_S): POSTs, from
     sending each to its event's timestamp, and partner records, from each record's timestamp
-    to its event's (embedded, a record from another process waits for the consumer's idle
-    poll: in-process producers wake it).
+    to its event's (embedded, a record from another process is seen by the bus's watch of
+    the log, every 50 ms; in-process producers wake the consumer at once).
 Load generators (wrk, the producer, the watch on `articles.published`) run outside the
 measured process; the CPU column is the measured process's own CPU time per item.
 `--pin`: every measured process (the raw inserts, the anchor, the service) on CPU 0, wrk and

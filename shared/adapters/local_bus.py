@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS group_offsets (
   PRIMARY KEY (grp, topic, partition));
 """
 FETCH_BATCH = 200
+# How often a bus with subscribers looks for records other processes appended (a sender in
+# this process wakes its topic's consumers at once).
+WATCH_INTERVAL_S = 0.05
 Append = tuple[str, int, str | None, bytes, str, int]  # topic, partition, key, value, headers, ts
 
 
@@ -68,6 +71,7 @@ class LocalBus:
         # Group append: sends that arrive while an append is being committed go in the next.
         self._appends: list[tuple[Append, asyncio.Future[None]]] = []
         self._appending: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._db.open()
@@ -88,10 +92,38 @@ class LocalBus:
         )
 
     async def stop(self) -> None:
+        await stop_task(self._watching)
+        self._watching = None
         for members in list(self._groups.values()):
             for member in list(members):
                 await member.stop()
         await self._db.close()
+
+    async def _watch_other_processes(self) -> None:
+        """Wake the subscribed topics when another connection has committed to the log.
+
+        `PRAGMA data_version` on a connection of its own changes whenever any other
+        connection commits (another process's sends, and this process's own writes); it
+        reads the WAL index in shared memory, no page, so it is asked on the event loop. A
+        wake-up is only a hint: each consumer fetches from its committed offsets.
+        """
+        conn = sqlite3.connect(self._db.path, isolation_level=None, check_same_thread=False)
+        try:
+            (seen,) = conn.execute("PRAGMA data_version").fetchone()
+            while True:
+                await asyncio.sleep(WATCH_INTERVAL_S)
+                try:
+                    (version,) = conn.execute("PRAGMA data_version").fetchone()
+                except sqlite3.Error as exc:  # e.g. locked for a moment: ask again next time
+                    log.warning("bus_watch_failed", error=repr(exc))
+                    continue
+                if version != seen:
+                    seen = version
+                    for (_, topic), members in list(self._groups.items()):
+                        if members:
+                            self._wake(topic)
+        finally:
+            conn.close()
 
     async def ensure_topics(self, topics: list[Topic]) -> None:
         for t in topics:
@@ -223,6 +255,8 @@ class LocalBus:
         self._groups.setdefault((group, topic), []).append(member)
         self._rebalance(group, topic, partitions)
         member.begin()
+        if self._watching is None:
+            self._watching = asyncio.create_task(self._watch_other_processes(), name="bus watch")
         return member
 
     def _rebalance(self, group: str, topic: str, partitions: int) -> None:
