@@ -43,6 +43,7 @@ import orjson
 
 from bench.ingest_throughput import PLACEMENT, environ, environment, raw_store_rate, start, story
 from bench.ingest_throughput import wrk_post as wrk_answers
+from bench.output import emit
 from services.bootstrap import make_bus, open_storage
 from services.ingest.domain import article_id_for, decide, fingerprint
 from services.ingest.outbox import OutboxRelay
@@ -191,10 +192,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="append the table to this file")
     args = parser.parse_args()
     text = report(asyncio.run(run(args.n)), f".venv/bin/python -m bench.ingest_floor -n {args.n}")
-    print(text)
-    if args.out is not None:
-        with args.out.open("a", encoding="utf-8") as out:
-            out.write(text)
+    emit(text, args.out)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ from typing import Any
 import orjson
 from aiohttp import ClientSession, web
 
+from bench.output import emit
 from bench.service_process import free_port, wait_ready
 from services.bootstrap import make_bus, open_storage
 from services.ingest.domain import article_id_for
@@ -556,10 +557,7 @@ def main() -> None:
     command = f".venv/bin/python -m bench.ingest_throughput --backend {args.backend} -n {args.n}"
     command += " --pin" if args.pin else ""
     text = report(results, command)
-    print(text)
-    if args.out is not None:
-        with args.out.open("a", encoding="utf-8") as out:
-            out.write(text)
+    emit(text, args.out)
 
 
 if __name__ == "__main__":
