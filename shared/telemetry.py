@@ -33,6 +33,7 @@ from shared.ports.bus import (
     DeliveryPolicy,
     EventBus,
     Handler,
+    Outgoing,
     PoisonRecordError,
     Record,
     Subscription,
@@ -322,6 +323,24 @@ class TracedBus:
             if traceparent is not None:
                 outgoing["traceparent"] = traceparent.encode()
             await self.inner.send(topic, key, value, outgoing)
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
+        """Without tracing, or with no record carrying a trace: the adapter's one call. With
+        traced records: each sent in turn through `send`, inside its own producer span."""
+        traced = _tracer() is not None and any(
+            r.headers is not None and "traceparent" in r.headers for r in records
+        )
+        if not traced:
+            return await self.inner.send_many(topic, records)
+        outcomes: list[Exception | None] = []
+        for record in records:
+            try:
+                await self.send(topic, *record)
+            except Exception as exc:  # reported for this record, as the adapters do
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
         await self.send(topic, key, envelope.model_dump_json().encode(), envelope_headers(envelope))

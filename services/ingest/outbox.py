@@ -23,7 +23,7 @@ import orjson
 import structlog
 
 from services.ingest.store import ArticleStore, Story
-from shared.ports.bus import EventBus, stored_envelope_headers
+from shared.ports.bus import EventBus, Outgoing, stored_envelope_headers
 from shared.topics import ARTICLES_PUBLISHED
 
 log = structlog.get_logger("sinmun.ingest.outbox")
@@ -171,20 +171,48 @@ class OutboxRelay:
             self.request_sweep()
 
     async def _send_all(self, stories: list[Story]) -> list[Story]:
-        """Send every story's events (stories side by side); the stories that went out whole."""
-        outcomes = await asyncio.gather(
-            *(self._send(s) for s in stories if s.outbox), return_exceptions=True
-        )
-        sent: list[Story] = []
-        for story, outcome in zip((s for s in stories if s.outbox), outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                log.warning(
-                    "publish_deferred", article_id=story.article.article_id, error=repr(outcome)
+        """Send every story's events; the stories that went out whole.
+
+        A story with one event to send (nearly all: its new version's) goes with the others
+        like it in one `send_many`, one record per key; a story with more (a version a crash
+        left behind, then the new one) sends them one after the other, so a consumer never
+        sees a later version's event without the earlier one before it."""
+        with_events = [s for s in stories if s.outbox]
+        single: list[tuple[Story, str, Outgoing]] = []
+        several: list[Story] = []
+        for story in with_events:
+            unsent = [
+                (raw, envelope) for raw in story.outbox
+                if (envelope := envelope_head(raw))["event_id"] not in self._sent
+            ]  # fmt: skip
+            if len(unsent) == 1:
+                (raw, envelope), key = unsent[0], story.article.article_id
+                outgoing = Outgoing(key, raw.encode(), stored_envelope_headers(envelope))
+                single.append((story, envelope["event_id"], outgoing))
+            elif unsent:
+                several.append(story)
+        failed: dict[str, BaseException] = {}
+        if single:
+            try:
+                outcomes: list[Exception | None] = await self._bus.send_many(
+                    ARTICLES_PUBLISHED.name, [outgoing for _, _, outgoing in single]
                 )
-                self.request_sweep()
-            else:
-                sent.append(story)
-        return sent
+            except Exception as exc:  # the bus is down: none of them went out
+                outcomes = [exc] * len(single)
+            for (story, event_id, _), error in zip(single, outcomes, strict=True):
+                if error is None:
+                    self._remember(event_id)
+                else:
+                    failed[story.article.article_id] = error
+        one_by_one = await asyncio.gather(*(self._send(s) for s in several), return_exceptions=True)
+        for story, outcome in zip(several, one_by_one, strict=True):
+            if isinstance(outcome, BaseException):
+                failed[story.article.article_id] = outcome
+        for article_id, reason in failed.items():
+            log.warning("publish_deferred", article_id=article_id, error=repr(reason))
+        if failed:
+            self.request_sweep()
+        return [s for s in with_events if s.article.article_id not in failed]
 
     async def _send(self, story: Story) -> None:
         for raw in story.outbox:  # in order: one key, one partition, so consumers see v1 first

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import structlog
@@ -20,7 +20,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
 from shared.adapters.delivery import deliver, deliver_batch
-from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, Record, envelope_headers
+from shared.ports.bus import (
+    BatchHandler,
+    DeliveryPolicy,
+    Handler,
+    Outgoing,
+    Record,
+    envelope_headers,
+)
 from shared.schemas.envelope import Envelope
 from shared.tasks import stop_task
 from shared.topics import DLQ_SUFFIX, LARGE_MESSAGE_BYTES, Topic
@@ -183,6 +190,41 @@ class KafkaBus:
             key=None if key is None else key.encode(),
             headers=list((headers or {}).items()),
         )
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
+        """Every record handed to the producer first (it batches them per partition), then
+        every acknowledgement awaited."""
+        if self._producer is None:
+            raise RuntimeError("KafkaBus is not started")
+        if not records:
+            return []
+        await self._auto_create(topic)
+        name = self.namespace + topic
+        pending: list[asyncio.Future[Any] | Exception] = []
+        for key, value, headers in records:
+            try:
+                pending.append(
+                    await self._producer.send(
+                        name,
+                        value,
+                        key=None if key is None else key.encode(),
+                        headers=list((headers or {}).items()),
+                    )
+                )
+            except KafkaError as exc:  # refused before it was queued (e.g. too large)
+                pending.append(exc)
+        futures = [p for p in pending if isinstance(p, asyncio.Future)]
+        acks = iter(await asyncio.gather(*futures, return_exceptions=True))
+        outcomes: list[Exception | None] = []
+        for queued in pending:
+            outcome = queued if isinstance(queued, Exception) else next(acks)
+            if isinstance(outcome, Exception):
+                outcomes.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome  # cancelled: the caller is shutting down
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:
         await self.send(topic, key, envelope.model_dump_json().encode(), envelope_headers(envelope))

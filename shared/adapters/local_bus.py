@@ -15,7 +15,7 @@ import itertools
 import sqlite3
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +24,14 @@ import structlog
 
 from shared.adapters.delivery import deliver, deliver_batch
 from shared.adapters.sqlite_db import SqliteDatabase
-from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, Record, envelope_headers
+from shared.ports.bus import (
+    BatchHandler,
+    DeliveryPolicy,
+    Handler,
+    Outgoing,
+    Record,
+    envelope_headers,
+)
 from shared.schemas.envelope import Envelope
 from shared.tasks import stop_task
 from shared.topics import DLQ_SUFFIX, Topic
@@ -160,13 +167,29 @@ class LocalBus:
         value: bytes,
         headers: Mapping[str, bytes] | None = None,
     ) -> None:
+        await self._append(topic, [Outgoing(key, value, headers)])
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
+        """One append for all of them (one transaction): all stored, or none."""
+        if not records:
+            return []
+        try:
+            await self._append(topic, records)
+        except Exception as exc:  # e.g. the disk is full: none of them was stored
+            return [exc] * len(records)
+        return [None] * len(records)
+
+    async def _append(self, topic: str, records: Sequence[Outgoing]) -> None:
+        """Queue the records for the next group append (sharing one future: a group is one
+        transaction) and wait until it is committed."""
         partitions = await self._auto_create(topic)
-        partition = partition_for(key, partitions, next(self._round_robin))
-        as_text = {k: v.decode("latin-1") for k, v in (headers or {}).items()}
-        encoded = orjson.dumps(as_text).decode()
         ts = int(time.time() * 1000)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._appends.append(((topic, partition, key, value, encoded, ts), future))
+        for key, value, headers in records:
+            partition = partition_for(key, partitions, next(self._round_robin))
+            as_text = {k: v.decode("latin-1") for k, v in (headers or {}).items()}
+            encoded = orjson.dumps(as_text).decode()
+            self._appends.append(((topic, partition, key, value, encoded, ts), future))
         if self._appending is None:
             self._appending = asyncio.create_task(self._append_groups(), name="bus append")
         await future

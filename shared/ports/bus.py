@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from shared.schemas.envelope import Envelope
 from shared.topics import Topic
@@ -32,6 +32,14 @@ class Record:
     def header(self, name: str) -> str | None:
         raw = self.headers.get(name)
         return None if raw is None else raw.decode("utf-8", "replace")
+
+
+class Outgoing(NamedTuple):
+    """One record to send (`EventBus.send_many`)."""
+
+    key: str | None
+    value: bytes
+    headers: Mapping[str, bytes] | None = None
 
 
 Handler = Callable[[Record], Awaitable[None]]
@@ -98,6 +106,15 @@ class EventBus(Protocol):
         headers: Mapping[str, bytes] | None = None,
     ) -> None:
         """Append raw bytes; returns once the record is durably acknowledged."""
+        ...
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
+        """Append many records to one topic, in the order given (one append where the
+        backend can: one transaction on the embedded log, one producer batch per partition
+        on Kafka). Per record, None once it is durably acknowledged, or the error that kept
+        it out; returns when every record is settled. Records of one key sent in one call
+        may fail separately on Kafka: a caller that needs one record out before the next
+        sends them in separate calls."""
         ...
 
     async def publish(self, topic: str, key: str, envelope: Envelope[Any]) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from shared.adapters.kafka_bus import KafkaBus
 from shared.adapters.local_bus import LocalBus
-from shared.ports.bus import DeliveryPolicy, EventBus, PoisonRecordError, Record
+from shared.ports.bus import DeliveryPolicy, EventBus, Outgoing, PoisonRecordError, Record
 from shared.schemas import ArticleViewed, Envelope, TraceContext, decode_envelope
 from shared.topics import Topic
 from tests.backends import session_name
@@ -308,3 +308,25 @@ async def test_read_returns_a_partitions_records_in_an_offset_range(open_bus: Bu
     assert middle[0].topic == topic.name
     assert [r.value for r in await bus.read(topic.name, 0, 4, 100)] == [b"v4", b"v5"]
     assert await bus.read(topic.name, 0, 6, 6) == []
+
+
+async def test_send_many_appends_every_record_in_order_with_its_key_and_headers(
+    open_bus: BusOpener,
+) -> None:
+    bus = await open_bus()
+    topic = fresh_topic(partitions=3)
+    await bus.ensure_topics([topic])
+    records = [
+        Outgoing(f"article-{n % 4}", f"v{n}".encode(), {"sinmun-event-id": f"e{n}".encode()})
+        for n in range(40)
+    ]
+    assert await bus.send_many(topic.name, records) == [None] * 40
+    assert await bus.send_many(topic.name, []) == []
+    offsets = await bus.end_offsets(topic.name)
+    assert sum(offsets.values()) == 40
+    stored = [r for p, end in offsets.items() for r in await bus.read(topic.name, p, 0, end)]
+    by_key: dict[str | None, list[tuple[bytes, str | None]]] = defaultdict(list)
+    for record in sorted(stored, key=lambda r: (r.partition, r.offset)):
+        by_key[record.key].append((record.value, record.header("sinmun-event-id")))
+    for k in range(4):  # one key, one partition, in the order sent
+        assert by_key[f"article-{k}"] == [(f"v{n}".encode(), f"e{n}") for n in range(k, 40, 4)]

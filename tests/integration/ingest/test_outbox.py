@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from services.ingest.store import ArticleStore, Story
 from services.ingest.submissions import Ingestor
 from shared.adapters.local_bus import LocalBus
 from shared.adapters.sqlite_store import SqliteStorage
-from shared.ports.bus import Record
+from shared.ports.bus import Outgoing, Record
 from shared.schemas import ArticleSubmission, Envelope
 from shared.settings import DEFAULT_SECTIONS
 from shared.topics import ARTICLES_PUBLISHED
@@ -32,6 +32,9 @@ class DiesBeforePublishing(LocalBus):
     async def send(
         self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes] | None = None
     ) -> None:
+        raise ConnectionResetError("process killed between storing and publishing")
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
         raise ConnectionResetError("process killed between storing and publishing")
 
 
@@ -86,6 +89,12 @@ class FailsOnce(LocalBus):
             self.failed = True
             raise ConnectionResetError("broker blip")
         await super().send(topic, key, value, headers)
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionResetError("broker blip")
+        return await super().send_many(topic, records)
 
 
 async def test_a_failed_publish_is_retried_at_once_not_at_the_next_interval(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from services.ingest.store import ArticleStore
 from services.ingest.submissions import Ingestor
 from shared.adapters.local_bus import LocalBus
 from shared.adapters.sqlite_store import SqliteStorage
+from shared.ports.bus import Outgoing
 from shared.schemas import ArticlePublished, ArticleSubmission
 from shared.schemas.envelope import envelope_json
 from shared.settings import DEFAULT_SECTIONS
@@ -49,6 +50,9 @@ class DiesBeforePublishing(LocalBus):
     async def send(
         self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes] | None = None
     ) -> None:
+        raise ConnectionResetError("process killed between storing and publishing")
+
+    async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
         raise ConnectionResetError("process killed between storing and publishing")
 
 
