@@ -147,21 +147,33 @@ class DocumentStorage(Protocol):
 
 
 SCALARS = (str, int, float, type(None))  # most values: no Mapping check (an ABC's is slow)
+EXACT_SCALARS = frozenset({str, int, float, bool, type(None)})  # a set lookup before isinstance
+# Keys already found valid: documents reuse a small vocabulary of field names, so most keys
+# are one set lookup (bounded: keys that are data, such as ids, stop being remembered).
+_VALID_KEYS: set[str] = set()
+MAX_REMEMBERED_KEYS = 4096
 
 
 def check_document(doc: Mapping[str, Any], path: str = "") -> None:
     """Reject keys the MongoDB wire protocol cannot store, in every adapter alike."""
     for key, value in doc.items():
-        if not isinstance(key, str) or "." in key or key.startswith("$") or "\0" in key:
-            raise StorageError(f"invalid document key {path + str(key)!r}")
-        if isinstance(value, SCALARS):
+        if key not in _VALID_KEYS:
+            _check_key(key, path)
+        if type(value) in EXACT_SCALARS or isinstance(value, SCALARS):
             continue
         if isinstance(value, list):
             for item in value:
-                if not isinstance(item, SCALARS) and isinstance(item, Mapping):
+                if type(item) not in EXACT_SCALARS and isinstance(item, Mapping):
                     check_document(item, f"{path}{key}[].")
         elif isinstance(value, Mapping):
             check_document(value, f"{path}{key}.")
+
+
+def _check_key(key: object, path: str) -> None:
+    if not isinstance(key, str) or "." in key or key.startswith("$") or "\0" in key:
+        raise StorageError(f"invalid document key {path + str(key)!r}")
+    if len(_VALID_KEYS) < MAX_REMEMBERED_KEYS:
+        _VALID_KEYS.add(key)
 
 
 def check_batch(ops: Sequence[WriteOp]) -> None:

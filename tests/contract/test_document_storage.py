@@ -170,12 +170,17 @@ async def test_documents_the_wire_protocol_cannot_hold_are_refused(open_storage:
         await articles.put({"_id": "x", "a.b": 1})
     with pytest.raises(StorageError):
         await articles.put({"_id": "x", "meta": {"$where": 1}})
+    await articles.put({"_id": "ok", "images": [{"src": "a.jpg"}]})  # these keys are fine
+    with pytest.raises(StorageError):  # and in a list of mappings, once seen valid elsewhere
+        await articles.put({"_id": "x", "images": [{"src": "a.jpg"}, {"src.x": "b"}]})
+    with pytest.raises(StorageError):
+        await articles.put({"_id": "x", 1: "a key that is not a string"})  # type: ignore[dict-item]
     with pytest.raises(StorageError):
         await articles.put({"headline": "no id"})
     with pytest.raises(StorageError):
         await articles.find({"section": {"$regex": ".*"}})
     assert await storage.ping()
-    assert await articles.count() == 0
+    assert [d["_id"] for d in await articles.find()] == ["ok"]
 
 
 async def test_write_many_applies_each_operation_on_its_own(open_storage: Opener) -> None:
