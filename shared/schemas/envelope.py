@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -72,6 +73,16 @@ class Envelope(BaseModel, Generic[E]):
         )
 
 
+def new_event_id() -> str:
+    """A random (version 4) UUID's text, as `str(uuid.uuid4())` writes it, without building
+    the UUID object on the way (a third of an envelope's cost when ingest writes one)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def envelope_json(
     event_type: type[Event],
     payload: Mapping[str, Any],
@@ -82,7 +93,7 @@ def envelope_json(
     (`model_dump(mode="json")` of a valid one): no second validation or dump of a large payload."""
     return orjson.dumps(
         {
-            "event_id": str(uuid.uuid4()),
+            "event_id": new_event_id(),
             "type": event_type.event_type,
             "schema_version": event_type.schema_version,
             "occurred_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),

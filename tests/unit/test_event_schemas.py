@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from shared.schemas import (
     decode_envelope,
 )
 from shared.schemas.articles import MAX_TAGS
-from shared.schemas.envelope import envelope_json
+from shared.schemas.envelope import envelope_json, new_event_id
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -144,3 +145,12 @@ def test_an_envelope_from_a_dumped_payload_equals_the_model_s(
     assert decoded.occurred_at.tzinfo is not None
     expected = json.loads(model.model_dump_json())
     assert set(json.loads(raw)) == set(expected)  # the same fields, nothing more
+
+
+def test_a_new_event_id_is_a_random_version_4_uuid_in_its_usual_text() -> None:
+    ids = {new_event_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == text
