@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
+from bench.output import emit
 from bench.service_process import start, wait_ready
 from services.boards.members import MemberStore
 from services.boards.passwords import hash_password
@@ -191,9 +192,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     text = report(asyncio.run(run(args.backend, args.seconds)))
-    print(text)
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write(text)
+    emit(text, args.out)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from typing import Any
 import uvloop
 from aiohttp import ClientSession, web
 
+from bench.output import emit
 from bench.service_process import free_port, start, wait_ready
 from services.bootstrap import open_storage
 from services.ingest.tokens import TokenRole, TokenStore
@@ -392,9 +393,7 @@ def main() -> None:
         sys.argv[1:]
     )
     text = report(run(args.seconds, args.rounds, args.n, args.backend), command.strip())
-    print(text)
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write(text)
+    emit(text, args.out)
 
 
 if __name__ == "__main__":

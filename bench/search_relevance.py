@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.output import emit
 from bench.relevance import DATA, corpus, judged_queries, load, overlap, rank, score
 from services.search.analysis import Analyzer, BigramAnalyzer, KiwiAnalyzer, user_words
 from shared.adapters.engine_client import engine_client
@@ -125,9 +126,7 @@ def main() -> None:
     outcome = asyncio.run(run())
     command = ".venv/bin/python -m bench.search_relevance"
     text = report(outcome, command)
-    print(text)
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write(text)
+    emit(text, args.out)
     if args.update_baseline:
         baseline = {name: round(r["ndcg@10"], 4) for name, r in outcome["results"].items()}
         BASELINE.write_text(json.dumps(baseline, indent=2) + "\n", "utf-8")

@@ -39,6 +39,7 @@ from typing import Any
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from bench.output import emit
 from bench.relevance import corpus, judged_queries
 from bench.service_process import start, wait_ready
 from services.bootstrap import create_app, open_storage
@@ -350,9 +351,7 @@ def main() -> None:
     parser.add_argument("--queries-only", action="store_true", help="skip publish → searchable")
     args = parser.parse_args()
     text = asyncio.run(run(args.backend, args.n, args.keep_index, args.queries_only))
-    print(text)
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write(text)
+    emit(text, args.out)
 
 
 if __name__ == "__main__":
