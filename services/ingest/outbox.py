@@ -178,54 +178,56 @@ class OutboxRelay:
         left behind, then the new one) sends them one after the other, so a consumer never
         sees a later version's event without the earlier one before it."""
         with_events = [s for s in stories if s.outbox]
-        single: list[tuple[Story, str, Outgoing]] = []
-        several: list[Story] = []
+        single: list[tuple[str, str, Outgoing]] = []  # article id, event id, record
+        several: list[tuple[str, list[tuple[str, Outgoing]]]] = []
         for story in with_events:
-            unsent = [
-                (raw, envelope) for raw in story.outbox
-                if (envelope := envelope_head(raw))["event_id"] not in self._sent
-            ]  # fmt: skip
+            unsent = self._unsent(story)
             if len(unsent) == 1:
-                (raw, envelope), key = unsent[0], story.article.article_id
-                outgoing = Outgoing(key, raw.encode(), stored_envelope_headers(envelope))
-                single.append((story, envelope["event_id"], outgoing))
+                single.append((story.article.article_id, *unsent[0]))
             elif unsent:
-                several.append(story)
+                several.append((story.article.article_id, unsent))
         failed: dict[str, BaseException] = {}
         if single:
             try:
                 outcomes: list[Exception | None] = await self._bus.send_many(
-                    ARTICLES_PUBLISHED.name, [outgoing for _, _, outgoing in single]
+                    ARTICLES_PUBLISHED.name, [record for _, _, record in single]
                 )
             except Exception as exc:  # the bus is down: none of them went out
                 outcomes = [exc] * len(single)
-            for (story, event_id, _), error in zip(single, outcomes, strict=True):
+            for (article_id, event_id, _), error in zip(single, outcomes, strict=True):
                 if error is None:
                     self._remember(event_id)
                 else:
-                    failed[story.article.article_id] = error
-        one_by_one = await asyncio.gather(*(self._send(s) for s in several), return_exceptions=True)
-        for story, outcome in zip(several, one_by_one, strict=True):
+                    failed[article_id] = error
+        in_turn = await asyncio.gather(
+            *(self._send_in_turn(unsent) for _, unsent in several), return_exceptions=True
+        )
+        for (article_id, _), outcome in zip(several, in_turn, strict=True):
             if isinstance(outcome, BaseException):
-                failed[story.article.article_id] = outcome
+                failed[article_id] = outcome
         for article_id, reason in failed.items():
             log.warning("publish_deferred", article_id=article_id, error=repr(reason))
         if failed:
             self.request_sweep()
         return [s for s in with_events if s.article.article_id not in failed]
 
-    async def _send(self, story: Story) -> None:
-        for raw in story.outbox:  # in order: one key, one partition, so consumers see v1 first
+    def _unsent(self, story: Story) -> list[tuple[str, Outgoing]]:
+        """The story's events this process has not published yet, in order, as records
+        (event id, record): one key, one partition, so consumers see v1 first."""
+        unsent: list[tuple[str, Outgoing]] = []
+        for raw in story.outbox:
             envelope = envelope_head(raw)
-            event_id = envelope["event_id"]
-            if event_id in self._sent:
-                continue
-            await self._bus.send(
-                ARTICLES_PUBLISHED.name,
-                story.article.article_id,
-                raw.encode(),
-                stored_envelope_headers(envelope),
-            )
+            if envelope["event_id"] not in self._sent:
+                record = Outgoing(
+                    story.article.article_id, raw.encode(), stored_envelope_headers(envelope)
+                )
+                unsent.append((envelope["event_id"], record))
+        return unsent
+
+    async def _send_in_turn(self, unsent: list[tuple[str, Outgoing]]) -> None:
+        """One story's events, each acknowledged before the next is sent."""
+        for event_id, record in unsent:
+            await self._bus.send(ARTICLES_PUBLISHED.name, *record)
             self._remember(event_id)
 
     async def flush_all(self) -> int:
