@@ -16,14 +16,21 @@ a budget of twice a raw insert's CPU per article. This measures, in one run, on 
     fingerprint, the version decision, the stored article's dump, its event envelope, and
     the story and outbox documents encoded as the store writes them. No I/O: storing,
     publishing and answering come on top;
-(4) the whole of ingest without HTTP: the service's own Ingestor, store, outbox relay and
+(4) what a durable write costs on this core, below the storage port: an awaited hand-off
+    to a thread and back (`run_in_executor`, how every SQLite call leaves the event loop),
+    and in raw `sqlite3` with the adapter's settings (WAL, synchronous NORMAL) one
+    transaction holding one article-sized row, then one row of a transaction of
+    GROUP_ROWS (what a group commit pays per copy of an article; the HTTP path writes three
+    copies: the story, its outbox entry and the bus's log record);
+(5) the whole of ingest without HTTP: the service's own Ingestor, store, outbox relay and
     local bus in this process, fed by CONCURRENCY tasks (as many as wrk's connections) each
     submitting parsed articles as the HTTP view does (`wait_published=False`), until the last
     event is published: CPU per article.
 
 The floor is (2) + (3): the CPU an article costs through HTTP if storing, the outbox and
 publishing were free. Reported beside the budget, with the rate the floor allows as a share
-of the raw rate; (4) - (3) is what storing, the outbox and publishing add.
+of the raw rate; (5) - (3) is what storing, the outbox and publishing add, beside the three
+batched rows of (4) they cannot do without.
 """
 
 from __future__ import annotations
@@ -31,10 +38,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +66,8 @@ from shared.topics import ALL_TOPICS
 
 ROUNDS = 5
 CONCURRENCY = 64
+GROUP_ROWS = 64
+COPIES = 3  # article-sized rows an HTTP submission writes: story, outbox entry, log record
 
 
 def cpu_us(step: Callable[[], Any], n: int) -> float:
@@ -104,6 +115,35 @@ def article_steps(n: int) -> dict[str, float]:
     }
 
 
+async def write_costs(n: int, folder: Path) -> dict[str, float]:
+    """CPU µs of (4): a thread hand-off, a one-row transaction, a row of a GROUP_ROWS batch."""
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1) as thread:
+        await loop.run_in_executor(thread, int)
+        best = float("inf")
+        for _ in range(ROUNDS):
+            started = time.process_time()
+            for _ in range(n):
+                await loop.run_in_executor(thread, int)
+            best = min(best, time.process_time() - started)
+    hand_off = best / n * 1e6
+    row = orjson.dumps({"article": story("floor-row")}).decode()
+    conn = sqlite3.connect(folder / "rows.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
+
+    def transaction(rows: int) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO rows (doc) VALUES (?)", [(row,)] * rows)
+        conn.execute("COMMIT")
+
+    single = cpu_us(lambda: transaction(1), n)
+    batched = cpu_us(lambda: transaction(GROUP_ROWS), max(1, n // GROUP_ROWS)) / GROUP_ROWS
+    conn.close()
+    return {"hand_off": hand_off, "single": single, "batched": batched}
+
+
 async def ingest_without_http(settings: SinmunSettings, n: int, round_: int) -> float:
     """CPU µs per article through the Ingestor, store, outbox and local bus (no HTTP)."""
     storage, bus = await open_storage(settings, "ingest"), make_bus(settings)
@@ -137,6 +177,7 @@ async def run(n: int) -> dict[str, Any]:
             PLACEMENT.move_here(PLACEMENT.measured)
             raws = [await raw_store_rate(settings, n, round_) for round_ in range(3)]
             steps = article_steps(n)
+            writes = await write_costs(n, tmp)
             whole = statistics.median([await ingest_without_http(settings, n, k) for k in range(3)])
             PLACEMENT.move_here(PLACEMENT.loaders)
             anchor = await start("--serve-anchor", env)
@@ -153,6 +194,7 @@ async def run(n: int) -> dict[str, Any]:
         "anchor": rate,
         "anchor_cpu": anchor_cpu,
         "steps": steps,
+        "writes": writes,
         "whole": whole,
         "load": os.getloadavg()[0],
     }
@@ -162,6 +204,8 @@ def report(r: dict[str, Any], command: str) -> str:
     budget = 2 * r["raw_cpu"]
     steps = sum(r["steps"].values())
     floor = r["anchor_cpu"] + steps
+    writes = r["writes"]
+    stored = floor + COPIES * writes["batched"]
     rows = "".join(f"| {name} | {us:.1f} µs |\n" for name, us in r["steps"].items())
     return (
         f"\n### Ingest, embedded HTTP: the floor ({time.strftime('%Y-%m-%d')}, n = {r['n']})\n\n"
@@ -177,6 +221,12 @@ def report(r: dict[str, Any], command: str) -> str:
         + f"| **floor**: the anchor and the steps above, nothing stored or published "
         f"| **{floor:.1f} µs** ({floor / budget:.0%} of the budget; at most "
         f"{100 * r['raw_cpu'] / floor:.0f}% of the raw rate) |\n"
+        f"| a thread hand-off and back (`run_in_executor`, awaited) "
+        f"| {writes['hand_off']:.1f} µs |\n"
+        f"| `sqlite3`: a transaction of one article-sized row | {writes['single']:.1f} µs |\n"
+        f"| `sqlite3`: one row of a transaction of {GROUP_ROWS} | {writes['batched']:.1f} µs |\n"
+        f"| the floor and {COPIES} batched rows (story, outbox entry, log record) "
+        f"| {stored:.1f} µs ({stored / budget:.0%} of the budget) |\n"
         f"| ingest without HTTP: Ingestor, store, outbox, local bus, {CONCURRENCY} submitters "
         f"(median of 3) | {r['whole']:.1f} µs (storing, outbox and publishing: "
         f"{r['whole'] - steps:.1f} µs) |\n"

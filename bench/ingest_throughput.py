@@ -1,9 +1,12 @@
 """Ingest throughput and latency, each beside the raw store's insert rate in the same run.
 
     .venv/bin/python -m bench.ingest_throughput [--backend embedded|distributed] [-n 2000]
-        [--out docs/benchmarks.md]
+        [--rounds 3] [--pin] [--out docs/benchmarks.md]
 
-Measures, on one backend:
+Measures, on one backend, in each of `--rounds` rounds (one after the other; every figure
+is the median of the rounds, every ratio the median of the ratios each round measured
+against its own raw inserts, since this VM's speed drifts from one round to the next by as
+much as ±20%):
 (1) raw store inserts: article-sized documents inserted one at a time through the storage
     port, each awaited, in this process (the baseline), n of them before each path below
     (alternating with them) into a fresh collection; the median of the three is the 100%;
@@ -433,7 +436,32 @@ async def make_token(settings: SinmunSettings) -> str:
     return token
 
 
-async def run(backend: str, n: int) -> dict[str, Any]:
+async def run(backend: str, n: int, rounds: int) -> dict[str, Any]:
+    """`rounds` whole rounds one after the other; each figure the median of the rounds, each
+    ratio the median of the ratios within a round (a round's paths beside its own raw
+    inserts: this VM's speed drifts between rounds)."""
+    each = [await one_round(backend, n) for _ in range(rounds)]
+    results: dict[str, Any] = {"backend": backend, "n": n, "rounds": rounds, "cpu": {}}
+    for key in ("raw", "hello", "http", "topic"):
+        results[key] = statistics.median(r[key] for r in each)
+        results["cpu"][key] = statistics.median(r["cpu"][key] for r in each)
+        results[f"{key}_ratios"] = [r[key] / r["raw"] for r in each]
+    results["http_anchor_ratios"] = [r["http"] / r["hello"] for r in each]
+    results["raw_runs"] = [x for r in each for x in r["raw_runs"]]
+    samples = [x for r in each for x in r["samples"]]
+    http_samples = [x for r in each for x in r["http_samples"]]
+    results |= {
+        "p50_ms": statistics.median(samples) * 1000,
+        "p95_ms": statistics.quantiles(samples, n=100)[94] * 1000,
+        "http_p50_ms": statistics.median(http_samples) * 1000,
+        "http_p95_ms": statistics.quantiles(http_samples, n=100)[94] * 1000,
+        "load": os.getloadavg()[0],
+        "pinned": PLACEMENT.pin,
+    }
+    return results
+
+
+async def one_round(backend: str, n: int) -> dict[str, Any]:
     results: dict[str, Any] = {"backend": backend, "n": n, "cpu": {}}
     cpu = results["cpu"]
     with tempfile.TemporaryDirectory() as folder:
@@ -483,16 +511,7 @@ async def run(backend: str, n: int) -> dict[str, Any]:
     results["raw"] = statistics.median(r for r, _ in raws)
     results["raw_runs"] = [r for r, _ in raws]
     cpu["raw"] = statistics.median(c for _, c in raws)
-    quantiles = statistics.quantiles(samples, n=100)
-    results |= {
-        "p50_ms": statistics.median(samples) * 1000,
-        "p95_ms": quantiles[94] * 1000,
-        "http_p50_ms": statistics.median(http_samples) * 1000,
-        "http_p95_ms": statistics.quantiles(http_samples, n=100)[94] * 1000,
-        "load": os.getloadavg()[0],
-        "pinned": PLACEMENT.pin,
-    }
-    return results
+    return results | {"samples": samples, "http_samples": http_samples}
 
 
 async def drop_databases(settings: SinmunSettings) -> None:
@@ -508,20 +527,28 @@ async def drop_databases(settings: SinmunSettings) -> None:
 def report(results: dict[str, Any], command: str) -> str:
     r, cpu = results, results["cpu"]
 
-    def row(name: str, value: str, key: str, note: str = "") -> str:
-        ratio = f"{100 * r[key] / r['raw']:.0f}%{note}"
-        return f"| {name} | {value} | {ratio} | {cpu[key]:.0f} µs |\n"
+    def percents(ratios: list[float]) -> str:
+        if all(x == 1 for x in ratios):  # the baseline itself
+            return "100%"
+        return f"{100 * statistics.median(ratios):.0f}%" + (
+            f" (rounds: {', '.join(f'{100 * x:.0f}%' for x in ratios)})" if len(ratios) > 1 else ""
+        )
 
-    anchor = f" ({100 * r['http'] / r['hello']:.0f}% of the anchor)"
+    def row(name: str, value: str, key: str, note: str = "") -> str:
+        return f"| {name} | {value} | {percents(r[key + '_ratios'])}{note} | {cpu[key]:.0f} µs |\n"
+
+    anchor = f"; {percents(r['http_anchor_ratios'])} of the anchor"
     return (
         f"\n### Ingest, {r['backend']} ({time.strftime('%Y-%m-%d')}, n = {r['n']})\n\n"
-        f"Command: `{command}` (load average {r['load']:.1f} on 2 cores"
+        f"Command: `{command}` ({r['rounds']} rounds, each figure their median and each ratio "
+        f"the median of the rounds' own ratios; load average {r['load']:.1f} on 2 cores"
         + ("; measured processes on CPU 0, wrk and the watch on CPU 1" if r["pinned"] else "")
         + ")\n\n"
         "| measure | value | vs raw store inserts | CPU of the measured process per item |\n"
         "|---|---|---|---|\n"
-        + row("raw store inserts (one at a time, awaited; median of the 3 runs "
-              f"{', '.join(f'{x:.0f}' for x in r['raw_runs'])})", f"{r['raw']:.0f} docs/s", "raw")
+        + row("raw store inserts (one at a time, awaited; each round the median of its 3 "
+              f"runs: {', '.join(f'{x:.0f}' for x in r['raw_runs'])})", f"{r['raw']:.0f} docs/s",
+              "raw")
         + row(f"anchor: parse-JSON-and-201 aiohttp process (wrk, {CONNECTIONS} connections)",
               f"{r['hello']:.0f} req/s", "hello")
         + row(f"HTTP `POST /api/articles` → `articles.published` (wrk, {CONNECTIONS} connections)",
@@ -541,6 +568,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="whole rounds; medians reported")
     parser.add_argument("--out", type=Path, help="append the table to this file")
     parser.add_argument("--pin", action="store_true", help="measured processes on CPU 0, wrk on 1")
     parser.add_argument("--serve-anchor", type=int, help=argparse.SUPPRESS)
@@ -553,8 +581,9 @@ def main() -> None:
     if args.backend == "embedded":
         os.environ["SINMUN_MODE"] = Mode.EMBEDDED.value
     PLACEMENT.pin = args.pin
-    results = asyncio.run(run(args.backend, args.n))
+    results = asyncio.run(run(args.backend, args.n, args.rounds))
     command = f".venv/bin/python -m bench.ingest_throughput --backend {args.backend} -n {args.n}"
+    command += f" --rounds {args.rounds}"
     command += " --pin" if args.pin else ""
     text = report(results, command)
     emit(text, args.out)

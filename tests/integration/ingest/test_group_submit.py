@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,6 +30,19 @@ def submission(**changes: Any) -> ArticleSubmission:
     return ArticleSubmission.model_validate({**SEED, **changes})
 
 
+StoreT = TypeVar("StoreT", bound=ArticleStore)
+
+
+async def open_ingestor(
+    tmp_path: Path, kind: type[StoreT]
+) -> tuple[SqliteStorage, LocalBus, StoreT, Ingestor]:
+    """Embedded storage and bus, a store of `kind` over them and an Ingestor over that."""
+    storage, bus = await open_embedded_parts(tmp_path)
+    store = await kind.open(storage)
+    assert isinstance(store, kind)
+    return storage, bus, store, Ingestor(store, OutboxRelay(store, bus), DEFAULT_SECTIONS)
+
+
 class CountingStore(ArticleStore):
     """The real store, counting its writes of new versions."""
 
@@ -42,10 +56,7 @@ class CountingStore(ArticleStore):
 async def test_concurrent_submissions_each_get_their_own_answer_and_one_event_per_version(
     tmp_path: Path,
 ) -> None:
-    storage, bus = await open_embedded_parts(tmp_path)
-    store = await CountingStore.open(storage)
-    assert isinstance(store, CountingStore)
-    ingestor = Ingestor(store, OutboxRelay(store, bus), DEFAULT_SECTIONS)
+    storage, bus, store, ingestor = await open_ingestor(tmp_path, CountingStore)
     try:
         batch = [submission(guid=f"group-{n}") for n in range(30)]
         batch += [submission(guid="group-0")]  # an identical resubmission in the same burst
@@ -80,6 +91,64 @@ async def test_concurrent_submissions_each_get_their_own_answer_and_one_event_pe
         assert len(versions) == 31 and len(set(versions)) == 31  # one per stored version
         assert ("group-1", 2) in versions
         assert await store.with_pending_events() == []
+    finally:
+        await bus.stop()
+        await storage.close()
+
+
+class GatedStore(ArticleStore):
+    """The real store recording each save's size; its first save waits for a gate and, as
+    it returns, calls `on_first_saved` (the group task goes on without yielding)."""
+
+    sizes: list[int]
+    saving: asyncio.Event  # the first save has begun
+    gate: asyncio.Event
+    on_first_saved: Callable[[], None]
+
+    async def save_many(self, changes: list[tuple[Story | None, Story]]) -> list[bool]:
+        self.sizes.append(len(changes))
+        if len(self.sizes) > 1:
+            return await super().save_many(changes)
+        self.saving.set()
+        await self.gate.wait()
+        won = await super().save_many(changes)
+        self.on_first_saved()
+        return won
+
+
+async def test_a_group_under_load_waits_a_few_loop_turns_for_requests_still_arriving(
+    tmp_path: Path,
+) -> None:
+    storage, bus, store, ingestor = await open_ingestor(tmp_path, GatedStore)
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def arriving(guid: str, turns: int) -> None:
+        for _ in range(turns):  # a request whose body is still being read
+            await asyncio.sleep(0)
+        await ingestor.submit(submission(guid=guid), wait_published=False)
+
+    late_started = asyncio.Event()
+
+    def late_arrivals() -> None:  # they can run once the group task yields
+        tasks.extend(asyncio.create_task(arriving(f"late-{n}", n)) for n in range(2))
+        late_started.set()
+
+    store.sizes, store.on_first_saved = [], late_arrivals
+    store.saving, store.gate = asyncio.Event(), asyncio.Event()
+    try:
+        alone = ingestor.submit(submission(guid="alone"), wait_published=False)
+        tasks.append(asyncio.create_task(alone))
+        await store.saving.wait()  # a lone submission goes at once: its group holds just it
+        tasks += [asyncio.create_task(arriving(f"waiting-{n}", 0)) for n in range(2)]
+        await asyncio.sleep(0)  # both are cleaned and waiting for the next group
+        assert len(ingestor._grouped) == 2
+        store.gate.set()
+        await late_started.wait()
+        await asyncio.gather(*tasks)
+        # The next group starts with two waiting, and the two arriving in the next loop
+        # turns join it instead of making a group of their own.
+        assert store.sizes == [1, 4]
+        await ingestor.publishing_below(1)
     finally:
         await bus.stop()
         await storage.close()
