@@ -184,11 +184,22 @@ class KafkaBus:
         if self._producer is None:
             raise RuntimeError("KafkaBus is not started")
         await self._auto_create(topic)
-        await self._producer.send_and_wait(
-            self.namespace + topic,
-            value,
-            key=None if key is None else key.encode(),
-            headers=list((headers or {}).items()),
+        await (await self._queue(topic, key, value, headers))
+
+    async def _queue(
+        self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes] | None
+    ) -> asyncio.Future[Any]:
+        """Hand one record to the producer (it batches per partition); its acknowledgement."""
+        if self._producer is None:
+            raise RuntimeError("KafkaBus is not started")
+        return cast(
+            "asyncio.Future[Any]",
+            await self._producer.send(
+                self.namespace + topic,
+                value,
+                key=None if key is None else key.encode(),
+                headers=list((headers or {}).items()),
+            ),
         )
 
     async def send_many(self, topic: str, records: Sequence[Outgoing]) -> list[Exception | None]:
@@ -199,18 +210,10 @@ class KafkaBus:
         if not records:
             return []
         await self._auto_create(topic)
-        name = self.namespace + topic
         pending: list[asyncio.Future[Any] | Exception] = []
         for key, value, headers in records:
             try:
-                pending.append(
-                    await self._producer.send(
-                        name,
-                        value,
-                        key=None if key is None else key.encode(),
-                        headers=list((headers or {}).items()),
-                    )
-                )
+                pending.append(await self._queue(topic, key, value, headers))
             except KafkaError as exc:  # refused before it was queued (e.g. too large)
                 pending.append(exc)
         futures = [p for p in pending if isinstance(p, asyncio.Future)]
