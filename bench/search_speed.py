@@ -139,11 +139,14 @@ async def kept(index: SearchIndex, n: int) -> bool:
 
 
 async def levels(
-    service: Callable[[int], Awaitable[None]], direct: Callable[[int], Awaitable[None]]
+    service: Callable[[int], Awaitable[None]],
+    direct: Callable[[int], Awaitable[None]],
+    concurrency: tuple[int, ...] = LEVELS,
+    calls: int = REQUESTS_PER_LEVEL,
 ) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
-    """Latencies of REQUESTS_PER_LEVEL calls through each path at each concurrency level, the
-    two paths taking turns in rounds of ROUND calls: other work on a shared machine then
-    weighs on both alike instead of on whichever path happened to run during it."""
+    """Latencies of `calls` calls through each path at each concurrency level, the two paths
+    taking turns in rounds of ROUND calls: other work on a shared machine then weighs on both
+    alike instead of on whichever path happened to run during it."""
     out: tuple[dict[int, list[float]], dict[int, list[float]]] = ({}, {})
 
     async def worker(call: Callable[[int], Awaitable[None]], counter: Iterator[int],
@@ -153,14 +156,28 @@ async def levels(
             await call(i)
             latencies.append(time.perf_counter() - started)
 
-    for level in LEVELS:
+    for level in concurrency:
         for path in out:
             path[level] = []
-        for first in range(0, REQUESTS_PER_LEVEL, ROUND):
+        for first in range(0, calls, ROUND):
             for call, path in zip((service, direct), out, strict=True):
-                counter = iter(range(first, min(first + ROUND, REQUESTS_PER_LEVEL)))
+                counter = iter(range(first, min(first + ROUND, calls)))
                 await asyncio.gather(*(worker(call, counter, path[level]) for _ in range(level)))
     return out
+
+
+async def post_to_engine(session: ClientSession, url: str, body: bytes) -> None:
+    """The very request the service's client sends: the same body bytes (the same DSL
+    serialised the same way), the same filter_path, and like it no Accept-Encoding
+    (aiohttp's client asks for gzip by default, and the engine then spends CPU compressing
+    every answer, which slowed this path down)."""
+    async with session.post(
+        url, data=body, params={"filter_path": SEARCH_FILTER_PATH},
+        headers={"Content-Type": "application/json"}, skip_auto_headers=("Accept-Encoding",),
+    ) as response:  # fmt: skip
+        assert "Content-Encoding" not in response.headers
+        assert response.status == 200, await response.text()
+        await response.read()
 
 
 async def same_totals(
@@ -223,19 +240,7 @@ async def query_latency(
                     await index.search(parsed[i % len(parsed)])
                     return
                 url = f"{settings.search_url}/{settings.search_index_prefix}sinmun-articles/_search"
-                # The very request the service's client sends: the same body bytes (the same
-                # DSL serialised the same way), the same filter_path, and like it no
-                # Accept-Encoding (aiohttp's client asks for gzip by default, and the engine
-                # then spends CPU compressing every answer, which slowed this path down).
-                body = search_body(parsed[i % len(parsed)])
-                async with session.post(
-                    url, data=body, params={"filter_path": SEARCH_FILTER_PATH},
-                    headers={"Content-Type": "application/json"},
-                    skip_auto_headers=("Accept-Encoding",),
-                ) as response:  # fmt: skip
-                    assert "Content-Encoding" not in response.headers
-                    assert response.status == 200, await response.text()
-                    await response.read()
+                await post_to_engine(session, url, search_body(parsed[i % len(parsed)]))
 
             await same_totals(session, base, index, queries, parsed)
             await levels(through_service, straight_to_engine)  # warm both paths once
