@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     schemas = commands.add_parser("schemas", help="event schemas for partners")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
-    export = schema_commands.add_parser("export", help="write docs/schemas and docs/asyncapi.yaml")
+    export = schema_commands.add_parser(
+        "export", help="write docs/schemas, docs/asyncapi.yaml and docs/openapi"
+    )
     export.add_argument("--out", type=Path, default=Path("docs"), help="docs folder (default docs)")
     topics_cli.add_parser(commands)
     operator_cli.add_parsers(commands)  # dlq, config
@@ -299,8 +301,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         run_server(settings_from(args, Mode.DISTRIBUTED), [args.service])
     elif args.command == "schemas":
+        from services.openapi_export import openapi_documents
         from shared.schema_export import export_all
 
-        for path in export_all(args.out):
+        for path in export_all(args.out, openapi_documents()):
             print(path)
     sys.exit(0)

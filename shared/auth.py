@@ -14,6 +14,7 @@ import hmac
 from aiohttp import web
 
 from shared.errors import ServiceError
+from shared.forms import read_form
 from shared.sessions import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -64,7 +65,7 @@ async def _check_csrf(request: web.Request) -> None:
     if sent is None and request.content_type in {
         "application/x-www-form-urlencoded", "multipart/form-data",
     }:  # fmt: skip
-        sent = str((await request.post()).get(CSRF_FIELD, ""))
+        sent = str((await read_form(request)).get(CSRF_FIELD, ""))
     if not expected or not sent or not hmac.compare_digest(expected, sent):
         raise ServiceError(
             403, "csrf_failed", f"send the {CSRF_COOKIE} cookie's value as {CSRF_HEADER}"

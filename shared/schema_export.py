@@ -1,4 +1,6 @@
-"""Partner documentation generated from the models: JSON Schemas and an AsyncAPI 3.0 document.
+"""Partner documentation generated from the models: JSON Schemas, an AsyncAPI 3.0 document
+and the services' OpenAPI 3.1 documents (built by shared.openapi, given by the caller: shared
+imports no service).
 
 `sinmun schemas export` writes them; a unit test fails when the committed files differ.
 """
@@ -6,6 +8,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -137,19 +140,25 @@ def asyncapi() -> dict[str, Any]:
     }
 
 
-def render_all() -> dict[str, str]:
-    """Relative path -> file text, for every generated documentation file."""
-    files = {
-        f"schemas/{name}": json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
-        for name, schema in json_schemas().items()
-    }
+def _json(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_all(openapi: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, str]:
+    """Relative path -> file text, for every generated documentation file (`openapi`:
+    service name -> its OpenAPI document, written as openapi/<service>.json)."""
+    files = {f"schemas/{name}": _json(schema) for name, schema in json_schemas().items()}
     files["asyncapi.yaml"] = yaml.safe_dump(asyncapi(), allow_unicode=True, sort_keys=False)
+    for service, document in (openapi or {}).items():
+        files[f"openapi/{service}.json"] = _json(document)
     return files
 
 
-def export_all(docs_dir: Path) -> list[Path]:
+def export_all(
+    docs_dir: Path, openapi: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Path]:
     written = []
-    for relative, text in render_all().items():
+    for relative, text in render_all(openapi).items():
         path = docs_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

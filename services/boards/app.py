@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from services.boards import board_api, identity
+from services.boards import board_api, identity, openapi
 from services.boards.members import MemberStore
 from services.boards.outbox import BoardsOutbox
 from services.boards.passwords import dummy_hash
@@ -18,6 +18,7 @@ from services.boards.settings import BoardsSettings
 from services.boards.spam import SpamGuard
 from services.boards.throttle import LoginThrottle
 from shared.auth import VERIFIER
+from shared.openapi import serve_document
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
 from shared.sessions import SessionSigner, SessionVerifier, private_key_for
@@ -36,6 +37,7 @@ class BoardsService:
     def add_routes(self, app: web.Application) -> None:
         identity.add_routes(app)
         board_api.add_routes(app)
+        serve_document(app, self.name, openapi.document)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         settings = BoardsSettings(**infra.settings.model_dump())

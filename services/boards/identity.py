@@ -27,6 +27,7 @@ from services.boards.spam import refuse
 from services.boards.throttle import LoginThrottle
 from shared.auth import require_session
 from shared.errors import ServiceError, validation_details
+from shared.forms import read_form
 from shared.schemas.boards import Role
 from shared.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, SessionSigner
 from shared.web import json_response
@@ -104,7 +105,7 @@ async def parse(request: web.Request, model: type[BaseModel]) -> Any:
 async def _form_fields(request: web.Request) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     names: set[str] = set()
-    for name, value in (await request.post()).items():
+    for name, value in (await read_form(request)).items():
         if name in names:
             repeated = [{"field": name, "message": "sent twice", "type": "value"}]
             raise ServiceError(422, "invalid_request", f"the form sends {name} twice", repeated)

@@ -16,6 +16,9 @@ from zxcvbn import zxcvbn
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 MIN_SCORE = 2
+# zxcvbn judges at most this many characters (more raise ValueError) and takes longer the
+# longer the text: a longer passphrase is judged by its first 72.
+ZXCVBN_MAX_CHARS = 72
 
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
 
@@ -26,7 +29,8 @@ def weakness(password: str, *user_inputs: str) -> str | None:
         return f"a password needs at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
         return f"a password has at most {MAX_LENGTH} characters"
-    if zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < MIN_SCORE:
+    judged = password[:ZXCVBN_MAX_CHARS]
+    if zxcvbn(judged, user_inputs=[u for u in user_inputs if u])["score"] < MIN_SCORE:
         return "this password is too common or too easy to guess"
     return None
 

@@ -7,7 +7,7 @@ import gc
 
 from aiohttp import web
 
-from services.ingest import api
+from services.ingest import api, openapi
 from services.ingest.handlers import SubmissionConsumer
 from services.ingest.outbox import OutboxRelay
 from services.ingest.settings import IngestSettings
@@ -15,6 +15,7 @@ from services.ingest.store import ArticleStore
 from services.ingest.submissions import Ingestor
 from services.ingest.tokens import TokenStore
 from shared.auth import VERIFIER
+from shared.openapi import serve_document
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
 from shared.sessions import session_verifier
@@ -60,6 +61,7 @@ class IngestService:
 
     def add_routes(self, app: web.Application) -> None:
         api.add_routes(app)
+        serve_document(app, self.name, openapi.document)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         settings = IngestSettings(**infra.settings.model_dump())

@@ -21,6 +21,12 @@ def looks_like_ninjs(document: Mapping[str, Any]) -> bool:
     return "ninjs" in schema or "uri" in document or "headlines" in document or "bodies" in document
 
 
+def _items(value: Any) -> list[Any]:
+    """A NINJS array, or nothing when the document has something else there (a number, a
+    string): the mapped submission then fails validation with a 422, never the mapping."""
+    return value if isinstance(value, list) else []
+
+
 def _first(items: Any, **match: str) -> Mapping[str, Any] | None:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and all(item.get(k) == v for k, v in match.items()):
@@ -30,7 +36,7 @@ def _first(items: Any, **match: str) -> Mapping[str, Any] | None:
 
 def _section(document: Mapping[str, Any]) -> str | None:
     for key in ("subjects", "genres"):
-        for item in document.get(key) or []:
+        for item in _items(document.get(key)):
             uri = item.get("uri", "") if isinstance(item, Mapping) else ""
             if isinstance(uri, str) and uri.startswith(SECTION_URI):
                 return uri.removeprefix(SECTION_URI)
@@ -60,8 +66,8 @@ def ninjs_to_submission(document: Mapping[str, Any], source: str) -> dict[str, A
     main = _first(document.get("headlines"), role="main") or _first(document.get("headlines"))
     sub = _first(document.get("headlines"), role="sub")
     body = _first(document.get("bodies"), contenttype="text/html") or _first(document.get("bodies"))
-    subjects = [s.get("name") for s in document.get("subjects") or [] if isinstance(s, Mapping)]
-    tags = [*(document.get("keywords") or []), *(n for n in subjects if n)]
+    subjects = [s.get("name") for s in _items(document.get("subjects")) if isinstance(s, Mapping)]
+    tags = [*_items(document.get("keywords")), *(n for n in subjects if n)]
     retracted = document.get("pubstatus") in ("canceled", "withheld")
     mapped: dict[str, Any] = {
         "guid": document.get("uri") or document.get("guid"),

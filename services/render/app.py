@@ -5,12 +5,22 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from services.render import community, feeds, forms, notices, pages, search_page, sitemaps
+from services.render import (
+    community,
+    feeds,
+    forms,
+    notices,
+    openapi,
+    pages,
+    search_page,
+    sitemaps,
+)
 from services.render.deps import RENDER, RenderDeps
 from services.render.projections import RenderData, start_projections
 from services.render.search_client import SearchClient
 from services.render.settings import RenderSettings
 from services.render.templating import STATIC, make_environment
+from shared.openapi import serve_document
 from shared.ports.storage import DocumentStorage
 from shared.service import Infrastructure
 from shared.web import PROBES
@@ -59,6 +69,7 @@ class RenderService:
         add_page_routes(app)
         feeds.add_routes(app)
         sitemaps.add_routes(app)
+        serve_document(app, self.name, openapi.document)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         settings = RenderSettings(**infra.settings.model_dump())

@@ -7,13 +7,14 @@ import asyncio
 
 from aiohttp import web
 
-from services.search import api
+from services.search import api, openapi
 from services.search.analysis import KiwiAnalyzer, user_words
 from services.search.indexer import ArticleIndexer
 from services.search.posts import PostIndexer
 from shared.adapters.engine_client import engine_client
 from shared.adapters.engine_search import EngineSearchIndex
 from shared.adapters.sqlite_search import SqliteSearchIndex
+from shared.openapi import serve_document
 from shared.ports.search import SearchIndex
 from shared.service import Infrastructure
 from shared.settings import Mode, SearchEngine, SinmunSettings
@@ -52,6 +53,7 @@ class SearchService:
 
     def add_routes(self, app: web.Application) -> None:
         api.add_routes(app)
+        serve_document(app, self.name, openapi.document)
 
     async def start(self, infra: Infrastructure, app: web.Application) -> None:
         self.index = open_index(infra.settings)

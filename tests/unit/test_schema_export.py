@@ -1,9 +1,10 @@
-"""The committed partner docs are exactly what the models generate."""
+"""The committed partner docs and OpenAPI documents are exactly what the code generates."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from services.openapi_export import openapi_documents
 from shared.schema_export import asyncapi, export_all, json_schemas, render_all
 
 DOCS = Path(__file__).parent.parent.parent / "docs"
@@ -47,3 +48,16 @@ def test_export_writes_every_file(tmp_path: Path) -> None:
     written = export_all(tmp_path)
     assert tmp_path / "asyncapi.yaml" in written
     assert len(written) == len(render_all())
+
+
+def test_committed_openapi_documents_match_the_code() -> None:
+    documents = openapi_documents()
+    files = {k: v for k, v in render_all(documents).items() if k.startswith("openapi/")}
+    stale = [
+        relative
+        for relative, text in files.items()
+        if not (DOCS / relative).exists() or (DOCS / relative).read_text("utf-8") != text
+    ]
+    assert not stale, f"run `sinmun schemas export`; out of date: {stale}"
+    committed = {f"openapi/{p.name}" for p in (DOCS / "openapi").glob("*.json")}
+    assert committed == set(files), "remove OpenAPI documents no service generates"
