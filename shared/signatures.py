@@ -17,4 +17,6 @@ def sign(secret: str, value: bytes) -> str:
 def verify(secret: str, value: bytes, signature: str | None) -> bool:
     if not signature or not signature.startswith(SCHEME):
         return False
-    return hmac.compare_digest(sign(secret, value), signature.strip())
+    # As bytes: compare_digest refuses str with non-ASCII characters (a header that was not
+    # UTF-8 reads as U+FFFD), and a refusal must be False, not an exception.
+    return hmac.compare_digest(sign(secret, value).encode(), signature.strip().encode())

@@ -22,6 +22,9 @@ from shared.schemas import (
 DAY_MS = 24 * 60 * 60 * 1000
 DLQ_SUFFIX = ".dlq"
 LARGE_MESSAGE_BYTES = 4 * 1024 * 1024
+# A dead letter is its record plus the reason headers: its topic takes that much more, so a
+# record right at its topic's limit can still be dead-lettered (else it is retried for ever).
+DLQ_HEADROOM_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def dead_letter_topics() -> tuple[Topic, ...]:
             partitions=1,
             retention_ms=30 * DAY_MS,
             enveloped=t.enveloped,
-            max_message_bytes=t.max_message_bytes,
+            max_message_bytes=t.max_message_bytes + DLQ_HEADROOM_BYTES,
             consumers=(),
         )
         for t in TOPICS

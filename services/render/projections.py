@@ -30,6 +30,7 @@ from shared.metrics import PUBLISH_TO_PAGE, observe_freshness
 from shared.ports.bus import EventBus, PoisonRecordError, Record, Subscription
 from shared.ports.storage import DocumentStorage
 from shared.records import decode_batch
+from shared.sanitize import clean_html
 from shared.schemas import (
     ArticlePublished,
     ArticleRetracted,
@@ -72,10 +73,14 @@ class ArticleProjection:
         return results
 
     async def apply(self, event: object) -> bool:
-        if isinstance(event, ArticlePublished):
-            return await self._articles.apply(event.article, retracted=False)
-        if isinstance(event, ArticleRetracted):
-            return await self._articles.apply(event.article, retracted=True)
+        if isinstance(event, ArticlePublished | ArticleRetracted):
+            # Pages show the body unescaped: cleaned here too, whoever wrote the event.
+            article = event.article.model_copy(
+                update={"body_html": clean_html(event.article.body_html)}
+            )
+            return await self._articles.apply(
+                article, retracted=isinstance(event, ArticleRetracted)
+            )
         return False
 
 

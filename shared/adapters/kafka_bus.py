@@ -30,7 +30,7 @@ from shared.ports.bus import (
 )
 from shared.schemas.envelope import Envelope
 from shared.tasks import stop_task
-from shared.topics import DLQ_SUFFIX, LARGE_MESSAGE_BYTES, Topic
+from shared.topics import DLQ_HEADROOM_BYTES, DLQ_SUFFIX, LARGE_MESSAGE_BYTES, Topic
 
 log = structlog.get_logger("sinmun.bus.kafka")
 
@@ -63,7 +63,7 @@ class KafkaBus:
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
-            max_request_size=LARGE_MESSAGE_BYTES + 64 * 1024,
+            max_request_size=LARGE_MESSAGE_BYTES + DLQ_HEADROOM_BYTES + 64 * 1024,
         )
         self._admin = AIOKafkaAdminClient(
             bootstrap_servers=self._bootstrap, client_id=self._client_id + "-admin"
@@ -151,7 +151,7 @@ class KafkaBus:
             enable_auto_commit=False,
             # A start before the log's (retention deleted it) reads from the oldest record.
             auto_offset_reset="earliest",
-            max_partition_fetch_bytes=LARGE_MESSAGE_BYTES + 64 * 1024,
+            max_partition_fetch_bytes=LARGE_MESSAGE_BYTES + DLQ_HEADROOM_BYTES + 64 * 1024,
         )
         await consumer.start()
         records: list[Record] = []

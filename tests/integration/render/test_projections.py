@@ -268,7 +268,8 @@ async def test_a_batch_counts_each_reader_once_and_dead_letters_garbage(
             if event is None
             else Envelope.wrap(event, "render").model_dump_json().encode()
         )
-        return Record("articles.viewed", 0, offset, article_id(1), value)
+        key = article_id(1) if event is None else event.article_id  # as render keys views
+        return Record("articles.viewed", 0, offset, key, value)
 
     def view(visitor: str, minutes_ago: float, n: int = 1) -> ArticleViewed:
         return ArticleViewed(

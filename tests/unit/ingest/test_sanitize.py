@@ -83,5 +83,6 @@ def test_text_is_normalised_to_nfc_without_control_characters() -> None:
     decomposed = unicodedata.normalize("NFD", "포항시")
     assert decomposed != "포항시"
     assert clean_text(decomposed + "\x00\x1b") == "포항시"
+    assert clean_text("속\ufffe보\uffff") == "속보"  # XML (feeds, sitemaps) cannot hold them
     assert clean_text("줄\n바꿈\t탭") == "줄\n바꿈\t탭"
     assert clean_html(f"<p>{decomposed}</p>") == "<p>포항시</p>"
