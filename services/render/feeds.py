@@ -14,7 +14,7 @@ from datetime import datetime
 from aiohttp import web
 from feedgen.feed import FeedGenerator
 
-from services.render.formatting import article_path
+from services.render.formatting import article_path, xml_text
 from services.render.models import ArticleCard
 from services.render.page_cache import ARTICLES, CachedPage, respond
 from services.render.projections import RENDER_DATA, RenderData
@@ -61,15 +61,15 @@ def build_feed(
         entry = fg.add_entry(order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(card.headline)
+        entry.title(xml_text(card.headline))
         entry.link(href=url)
-        entry.summary(card.lead or card.subhead or card.headline)
+        entry.summary(xml_text(card.lead or card.subhead or card.headline))
         entry.published(card.published_at)
         entry.updated(card.updated_at or card.published_at)
         entry.category(term=card.section, label=settings.sections.get(card.section, card.section))
         if card.byline:
-            entry.author(name=card.byline)
-            entry.dc.dc_creator(card.byline)
+            entry.author(name=xml_text(card.byline))
+            entry.dc.dc_creator(xml_text(card.byline))
     return fg
 
 

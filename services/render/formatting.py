@@ -64,6 +64,18 @@ def cut(text: str, limit: int) -> str:
     return text[: max(limit - 2, 1)].rstrip() + ".."
 
 
+# What XML 1.0 has no place for: C0 controls but tab and line breaks, lone surrogates and
+# U+FFFE/U+FFFF. Text is cleaned on ingest, but not of all of these, and a record on
+# `articles.published` may come from another producer.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML cannot carry: one of them in one headline would
+    make a whole feed fail (lxml) or a sitemap unreadable."""
+    return _NOT_XML.sub("", text)
+
+
 def article_path(article_id: str) -> str:
     """/news/{article_id}: the id alone is the canonical address (a slug after it is ignored)."""
     return f"/news/{article_id}"

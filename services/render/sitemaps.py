@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 
 from aiohttp import web
 
-from services.render.formatting import article_path
+from services.render.formatting import article_path, xml_text
 from services.render.page_cache import ARTICLES, CachedPage, respond
 from services.render.projections import RENDER_DATA, RenderData
 
@@ -74,9 +74,9 @@ async def render_news_sitemap(data: RenderData, now: datetime | None = None) -> 
         ET.SubElement(publication, f"{{{NEWS_NS}}}name").text = data.settings.render_site_name
         ET.SubElement(publication, f"{{{NEWS_NS}}}language").text = "ko"
         ET.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = _w3c(card.published_at)
-        ET.SubElement(news, f"{{{NEWS_NS}}}title").text = card.headline
+        ET.SubElement(news, f"{{{NEWS_NS}}}title").text = xml_text(card.headline)
         if card.tags:
-            ET.SubElement(news, f"{{{NEWS_NS}}}keywords").text = ", ".join(card.tags)
+            ET.SubElement(news, f"{{{NEWS_NS}}}keywords").text = xml_text(", ".join(card.tags))
     newest = max((c.updated_at or c.published_at for c in cards), default=None)
     return CachedPage.of(_bytes(urlset), XML_TYPE, newest)
 

@@ -75,3 +75,9 @@ def test_paragraphs_escape_text_and_keep_its_lines() -> None:
 
 def test_article_path_is_the_id() -> None:
     assert formatting.article_path("0313648983524554") == "/news/0313648983524554"
+
+
+def test_xml_text_drops_only_what_xml_cannot_carry() -> None:
+    """One U+FFFE in a headline made every feed it was in answer 500 (lxml refuses it)."""
+    text = "포항\ufffe\uffff\x0b\x00 시청\t소식\n😀 <b>&amp;"
+    assert formatting.xml_text(text) == "포항 시청\t소식\n😀 <b>&amp;"
