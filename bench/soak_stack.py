@@ -1,0 +1,204 @@
+"""The soak's platform: ingest, search, boards and render, each its own `sinmun serve` process
+on the real servers, in a Kafka namespace, database prefix and index prefix of the run's own.
+
+Separate processes, not one app, because a soak looks for what grows or fails in each service
+on its own (RSS per pid) and because that is how the distributed site runs. Everything the run
+made (topics, databases, indexes) is deleted at the end: a broker keeping every past run's
+partitions runs out of heap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import ClientError, ClientSession
+
+from bench.search_speed import drop_engine_indexes, drop_run_data
+from bench.service_process import free_port
+from services.ingest.settings import IngestSettings
+from shared.adapters.kafka_bus import KafkaBus
+from shared.sessions import new_private_key_pem, private_key_from_pem, public_key_pem
+from shared.settings import Mode, SearchEngine
+from shared.topics import ALL_TOPICS
+
+ROOT = Path(__file__).parent.parent
+SERVICES = ("ingest", "search", "boards", "render")
+PARTNER, PARTNER_SECRET = "경북통신", "soak-partner-secret"
+STARTUP_S = 150.0  # four processes at once, search loading Kiwi, on a busy 2-core machine
+STOP_S = 30.0
+
+
+def run_settings(run_id: str, data_dir: Path) -> IngestSettings:
+    """The servers of the environment (`.local/servers.env`), under names of this run's own.
+    IngestSettings only because the drop helpers of bench.search_speed take it."""
+    env = IngestSettings()
+    return IngestSettings(
+        mode=Mode.DISTRIBUTED, data_dir=data_dir,
+        kafka_bootstrap_servers=env.kafka_bootstrap_servers, kafka_namespace=f"soak{run_id}.",
+        mongo_url=env.mongo_url, mongo_db_prefix=f"soak{run_id}_",
+        search_engine=SearchEngine.OPENSEARCH, search_url=env.search_url,
+        search_index_prefix=f"soak{run_id}-",
+    )  # fmt: skip
+
+
+@dataclass
+class ServiceProcess:
+    """One `sinmun serve NAME` process, its port fixed before start (render needs search's)."""
+
+    name: str
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process.pid
+
+    def spawn(self, env: dict[str, str]) -> None:
+        with self.log_path.open("ab") as log:
+            # A file, not a pipe nobody reads: a full pipe would stall the service mid-run.
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from services.cli import main; main()",
+                 "serve", self.name, "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    async def wait_ready(self, session: ClientSession, deadline: float) -> None:
+        """Until `/readyz` answers 200: its backends reachable, its consumers started."""
+        while True:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+            try:
+                async with session.get(self.base + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            except ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} not ready in {STARTUP_S:.0f} s; {self.log_path}")
+            await asyncio.sleep(0.2)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    async def stop(self) -> None:
+        """SIGTERM to this pid (consumers leave their groups), SIGKILL if it hangs."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(process.wait, STOP_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+
+    def error_lines(self) -> list[str]:
+        """Its log's lines at error level or above (the services log JSON, one event a line)."""
+        found = []
+        for line in self.log_path.read_text("utf-8", "replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if not isinstance(entry, dict):
+                if "Traceback" in line:  # something printed outside structlog
+                    found.append(line)
+                continue
+            if entry.get("level") in ("error", "critical", "exception"):
+                found.append(line)
+        return found
+
+
+@dataclass
+class Stack:
+    """The four services of one run, started together on the run's namespace."""
+
+    settings: IngestSettings
+    folder: Path
+    session_key: str = field(default_factory=new_private_key_pem)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in SERVICES:
+            self.services[name] = ServiceProcess(name, self.folder / f"{name}.log")
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    def env(self, name: str) -> dict[str, str]:
+        s = self.settings
+        public = public_key_pem(private_key_from_pem(self.session_key.encode()))
+        env = {
+            "SINMUN_MODE": "distributed", "SINMUN_DATA_DIR": str(s.data_dir),
+            "SINMUN_KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers,
+            "SINMUN_KAFKA_NAMESPACE": s.kafka_namespace, "SINMUN_MONGO_URL": s.mongo_url,
+            "SINMUN_MONGO_DB_PREFIX": s.mongo_db_prefix,
+            "SINMUN_SEARCH_ENGINE": s.search_engine.value, "SINMUN_SEARCH_URL": s.search_url,
+            "SINMUN_SEARCH_INDEX_PREFIX": s.search_index_prefix,
+            "SINMUN_SESSION_PUBLIC_KEY": public,
+            "SINMUN_INGEST_PARTNER_SECRETS": json.dumps({PARTNER: PARTNER_SECRET}),
+            "SINMUN_RENDER_SEARCH_API_URL": self["search"].base,
+            "SINMUN_LOG_LEVEL": "WARNING", "SINMUN_LOG_FORMAT": "json",
+        }  # fmt: skip
+        if name == "boards":  # the signing key only where sessions are made
+            env["SINMUN_BOARDS_SESSION_PRIVATE_KEY"] = self.session_key
+        return {**os.environ, **env}
+
+    async def start(self) -> None:
+        """Create the registry's topics first (so the services can start side by side), then
+        start all four and wait until each is ready."""
+        s = self.settings
+        bus = KafkaBus(s.kafka_bootstrap_servers, namespace=s.kafka_namespace)
+        await bus.start()
+        try:
+            await bus.ensure_topics(list(ALL_TOPICS))
+        finally:
+            await bus.stop()
+        for name, service in self.services.items():
+            service.spawn(self.env(name))
+        deadline = time.monotonic() + STARTUP_S
+        async with ClientSession() as session:
+            for service in self.services.values():
+                await service.wait_ready(session, deadline)
+
+    def pids(self) -> dict[str, int]:
+        return {name: service.pid for name, service in self.services.items()}
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(service.stop() for service in self.services.values()))
+
+    async def tidy(self) -> None:
+        """Delete the run's indexes, topics and databases."""
+        await drop_engine_indexes(self.settings)
+        await drop_run_data(self.settings)
+
+
+@asynccontextmanager
+async def running_stack(run_id: str, folder: Path) -> AsyncIterator[Stack]:
+    """The started stack; stopped (by pid) and its data deleted however the run ends."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    stack = Stack(run_settings(run_id, folder / "data"), folder)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        try:
+            await stack.stop()
+        finally:
+            await stack.tidy()
