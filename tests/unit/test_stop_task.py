@@ -52,3 +52,31 @@ async def test_a_caller_cancelled_while_it_waits_is_cancelled_too() -> None:
         await parent
     assert not carried_on
     assert child.cancelled()
+
+
+async def test_a_clean_up_after_the_callers_own_cancellation_stops_every_task() -> None:
+    """The shape of a clean stop of `sinmun serve` (SIGTERM): aiohttp's `run_app` cancels its
+    main task and runs the app's clean-up in that task's `finally`, where it still counts as
+    cancelling. Each stop_task there must return, so the next step runs too (consumers leave
+    their groups, stores close) instead of the first one ending the whole clean-up."""
+    first = asyncio.create_task(asyncio.sleep(60))
+    second = asyncio.create_task(asyncio.sleep(60))
+    stopped: list[str] = []
+
+    async def main_task() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await stop_task(first)
+            stopped.append("first")
+            await stop_task(second)
+            stopped.append("second")
+
+    runner = asyncio.create_task(main_task())
+    await asyncio.sleep(0)
+    runner.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    assert stopped == ["first", "second"]
+    assert first.cancelled()
+    assert second.cancelled()
