@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from shared.metrics import count_dead_letter
 from shared.ports.bus import BatchHandler, DeliveryPolicy, Handler, PoisonRecordError, Record
 from shared.topics import dead_letter_topic
+from shared.transient import is_transient
 
 log = structlog.get_logger("sinmun.bus")
 
@@ -63,12 +64,15 @@ async def deliver(
 ) -> str:
     """Run `handler` on `record` until it succeeds or the policy gives up; never loses it.
 
-    Returns the outcome. A cancellation (the consumer stopping) propagates, so the offset is
-    not committed and the record is redelivered. If the dead-letter write itself fails, the
-    error propagates for the same reason.
+    A failure of the record's own is tried `policy.max_attempts` times, then dead-lettered; a
+    backend being unavailable (`shared.transient`) is waited out with capped back-off for as
+    long as it lasts, since the record is valid and dead-lettering it would drop it from the
+    projection. Returns the outcome. A cancellation (the consumer stopping) propagates, so the
+    offset is not committed and the record is redelivered. If the dead-letter write itself
+    fails, the error propagates for the same reason.
     """
     first_seen = time.time()
-    attempt = 0
+    attempt = outage = 0
     while True:
         attempt += 1
         try:
@@ -77,6 +81,13 @@ async def deliver(
             reason, details = exc.reason, exc.details
             break
         except Exception as exc:  # a handler's failure of any kind is retried, then dead-lettered
+            if is_transient(exc):
+                # A backend is down or restarting, not the record at fault: wait it out (the
+                # partition waits too, which consumer lag shows), never dead-letter it.
+                attempt -= 1
+                outage += 1
+                await _wait_for_backend(record, group, policy, outage, exc)
+                continue
             if attempt < policy.max_attempts:
                 RECORDS_HANDLED.labels(record.topic, group, "retried").inc()
                 log.warning(
@@ -99,6 +110,24 @@ async def deliver(
         record, group, send, reason=reason, details=details, attempt=attempt, first_seen=first_seen
     )
     return "dead_lettered"
+
+
+async def _wait_for_backend(
+    record: Record, group: str, policy: DeliveryPolicy, outage: int, exc: Exception
+) -> None:
+    RECORDS_HANDLED.labels(record.topic, group, "retried").inc()
+    delay = policy.delay(outage)
+    log.warning(
+        "backend_unavailable",
+        **trace_fields(record),
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        tries=outage,
+        retry_in_s=delay,
+        error=repr(exc),
+    )
+    await asyncio.sleep(delay)
 
 
 async def deliver_batch(

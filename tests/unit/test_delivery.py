@@ -109,3 +109,37 @@ async def test_cancellation_propagates_and_dead_letters_nothing() -> None:
 def test_back_off_doubles_up_to_a_ceiling() -> None:
     policy = DeliveryPolicy(max_attempts=10, backoff_s=0.5, max_backoff_s=3)
     assert [policy.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+async def test_a_backend_outage_is_waited_out_however_long_and_never_dead_letters() -> None:
+    from opensearchpy.exceptions import ConnectionError as EngineUnreachable
+
+    attempts = 0
+
+    async def engine_restarting(record: Record) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts <= POLICY.max_attempts * 3:  # far past the record's own retry budget
+            raise EngineUnreachable("N/A", "connection refused", ConnectionRefusedError())
+
+    dlq = FakeDeadLetters()
+    assert await deliver(RECORD, "search", engine_restarting, POLICY, dlq.send) == "ok"
+    assert attempts == POLICY.max_attempts * 3 + 1
+    assert dlq.sent == []
+
+
+async def test_an_outage_does_not_use_up_the_retries_of_a_record_that_then_fails() -> None:
+    calls = 0
+
+    async def down_then_broken(record: Record) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 10:
+            raise TimeoutError("the store did not answer")
+        raise KeyError("headline")
+
+    dlq = FakeDeadLetters()
+    assert await deliver(RECORD, "ingest", down_then_broken, POLICY, dlq.send) == "dead_lettered"
+    [(_, _, _, headers)] = dlq.sent
+    assert headers["sinmun-dlq-attempts"] == str(POLICY.max_attempts).encode()
+    assert calls == 10 + POLICY.max_attempts
