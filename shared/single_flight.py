@@ -15,6 +15,10 @@ class SingleFlight(Generic[K, V]):
     def __init__(self) -> None:
         self._loading: dict[K, asyncio.Future[V]] = {}
 
+    def running(self, key: K) -> bool:
+        """Whether a load of `key` is under way."""
+        return key in self._loading
+
     async def run(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         """`load()`'s result, or that of the load of `key` already under way (or its error)."""
         pending = self._loading.get(key)

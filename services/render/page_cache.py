@@ -40,6 +40,9 @@ MOST_VIEWED = "most_viewed"
 SCOPES = (ARTICLES, BOARDS, MOST_VIEWED)
 MAX_PAGES = 5000
 MAX_AGE_S = 300.0  # a safety net only: events invalidate pages long before this
+# While a changed page is being rendered again, readers who come meanwhile get the copy it
+# replaces, if that copy went out of date less than this long ago (else they wait too).
+GRACE_S = 5.0
 
 
 PUBLIC = "public, max-age=0, must-revalidate"
@@ -149,14 +152,27 @@ def respond(
 
 class PageCache:
     """Pages by key, each dropped when a read model it depends on changes (or after
-    `max_age_s`). A page being rendered is rendered once however many readers ask for it."""
+    `max_age_s`). A page being rendered is rendered once however many readers ask for it.
 
-    def __init__(self, max_pages: int = MAX_PAGES, max_age_s: float = MAX_AGE_S) -> None:
+    A dropped page is kept aside as the page's last copy: the first reader after a change
+    waits for the new render (so a published story shows at once), and readers arriving while
+    that render runs get the last copy instead of queueing behind it, within `grace_s` of the
+    change. A render that a newer change overtook is not kept as current, only as the last
+    copy. So under a stream of publications (every render overtaken) readers still get
+    answers at once, each at most one render plus `grace_s` behind, instead of each waiting
+    on a render of its own that the next event throws away."""
+
+    def __init__(
+        self, max_pages: int = MAX_PAGES, max_age_s: float = MAX_AGE_S, grace_s: float = GRACE_S
+    ) -> None:
         self._max_pages = max_pages
         self._max_age = max_age_s
+        self._grace = grace_s
         self._pages: OrderedDict[tuple[object, ...], tuple[float, frozenset[str], CachedPage]] = (
             OrderedDict()
         )
+        # key -> (when it went out of date, its last copy)
+        self._last: OrderedDict[tuple[object, ...], tuple[float, CachedPage]] = OrderedDict()
         self._flight: SingleFlight[tuple[object, ...], CachedPage] = SingleFlight()
         self._generation = dict.fromkeys(SCOPES, 0)
         self._listeners: dict[str, list[Callable[[], object]]] = {}
@@ -186,19 +202,34 @@ class PageCache:
         page = self.hit(key)
         if page is not None:
             return page
+        if self._flight.running(key):
+            last = self._last.get(key)
+            if last is not None and time.monotonic() - last[0] < self._grace:
+                return last[1]  # its new render is under way: the last copy meanwhile
         scopes = frozenset(depends)
 
         async def load_and_keep() -> CachedPage:
             before = [self._generation.get(s, 0) for s in scopes]
             page = await load()
-            # A change that landed while rendering may be missing from this page: do not keep it.
+            now = time.monotonic()
             if before == [self._generation.get(s, 0) for s in scopes]:
-                self._pages[key] = (time.monotonic() + self._max_age, scopes, page)
+                self._pages[key] = (now + self._max_age, scopes, page)
+                self._last.pop(key, None)
                 while len(self._pages) > self._max_pages:
                     self._pages.popitem(last=False)
+            else:
+                # A change that landed while rendering may be missing from this page: not
+                # current, but newer than the last copy, and out of date since about now.
+                self._keep_last(key, now, page)
             return page
 
         return await self._flight.run(key, load_and_keep)
+
+    def _keep_last(self, key: tuple[object, ...], since: float, page: CachedPage) -> None:
+        self._last[key] = (since, page)
+        self._last.move_to_end(key)
+        while len(self._last) > self._max_pages:
+            self._last.popitem(last=False)
 
     def invalidate(self, *scopes: str) -> None:
         """Drop every page that depends on one of `scopes`."""
@@ -207,8 +238,9 @@ class PageCache:
             for listener in self._listeners.get(scope, ()):
                 listener()
         dropped = set(scopes)
+        now = time.monotonic()
         for key in [k for k, (_, deps, _) in self._pages.items() if deps & dropped]:
-            del self._pages[key]
+            self._keep_last(key, now, self._pages.pop(key)[2])
 
     def clear(self) -> None:
         self.invalidate(*SCOPES)

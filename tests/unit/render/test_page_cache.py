@@ -113,3 +113,71 @@ def test_content_type_with_charset_is_kept() -> None:
     page = CachedPage.of("<rss/>", content_type="application/rss+xml; charset=utf-8")
     response = respond(make_mocked_request("GET", "/rss.xml"), page)
     assert response.content_type == "application/rss+xml" and response.charset == "utf-8"
+
+
+async def test_readers_during_a_new_render_get_the_last_copy_and_the_first_waits() -> None:
+    cache = PageCache(grace_s=5.0)
+    release = asyncio.Event()
+    renders = 0
+
+    async def load() -> CachedPage:
+        nonlocal renders
+        renders += 1
+        if renders > 1:
+            await release.wait()
+        return CachedPage.of(f"<p>render {renders}</p>")
+
+    old = await cache.get(("home",), load)
+    cache.invalidate(ARTICLES)  # a story was published
+    first = asyncio.create_task(cache.get(("home",), load))
+    await asyncio.sleep(0)
+    meanwhile = await asyncio.wait_for(cache.get(("home",), load), 1)  # no queueing
+    assert meanwhile is old and not first.done()
+    release.set()
+    assert (await first).body == b"<p>render 2</p>"  # the first reader sees the story
+    assert await cache.get(("home",), load) is await first
+    assert renders == 2
+
+
+async def test_past_the_grace_readers_wait_for_the_new_render() -> None:
+    cache = PageCache(grace_s=0.0)
+    release = asyncio.Event()
+
+    async def load() -> CachedPage:
+        await release.wait()
+        return CachedPage.of("<p>새 판</p>")
+
+    release.set()
+    await cache.get(("home",), load)
+    release.clear()
+    cache.invalidate(ARTICLES)
+    first = asyncio.create_task(cache.get(("home",), load))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get(("home",), load))
+    await asyncio.sleep(0.01)
+    assert not second.done()
+    release.set()
+    assert (await first) is (await second)
+
+
+async def test_under_a_stream_of_changes_an_overtaken_render_serves_the_readers_after_it() -> None:
+    cache = PageCache(grace_s=5.0)
+    gates: list[asyncio.Event] = []
+
+    async def load() -> CachedPage:
+        gate = asyncio.Event()
+        gates.append(gate)
+        await gate.wait()
+        return CachedPage.of(f"<p>render {len(gates)}</p>")
+
+    first = asyncio.create_task(cache.get(("home",), load))
+    await asyncio.sleep(0)
+    cache.invalidate(ARTICLES)  # published while the first render ran: it is overtaken
+    gates[0].set()
+    overtaken = await first
+    assert len(cache) == 0  # not current
+    second = asyncio.create_task(cache.get(("home",), load))  # renders again
+    await asyncio.sleep(0)
+    assert await asyncio.wait_for(cache.get(("home",), load), 1) is overtaken  # no waiting
+    gates[1].set()
+    assert (await second).body == b"<p>render 2</p>"
