@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from services.search.snippets import marker, snippet
 from services.search.suggest import plan, slip_distance
 from shared.errors import ServiceError
 from shared.ports.search import SearchHit, SearchIndex, SearchQuery, SearchResults, SuggestQuery
+from shared.sanitize import clean_text
 from shared.web import json_response
 
 SUGGESTIONS = 8
@@ -115,7 +115,7 @@ async def search_posts(request: web.Request) -> web.Response:
 
 async def suggest(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    typed = unicodedata.normalize("NFC", request.query.get("q", "")).strip()
+    typed = clean_text(request.query.get("q", "")).strip()  # NFC, no control characters
     if not typed or len(typed) > MAX_SUGGEST_CHARS:
         message = f"type 1 to {MAX_SUGGEST_CHARS} characters to get suggestions"
         raise ServiceError(

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from services.search.analysis import Analyzer
 from shared.errors import ServiceError
 from shared.ports.search import MAX_PAGE_SIZE, SearchQuery, SortOrder
+from shared.sanitize import clean_text
 
 MAX_QUERY_CHARS = 200
 MAX_PAGE = 100
@@ -54,7 +55,7 @@ def _day(params: Mapping[str, str], name: str) -> date | None:
 def parse_query(
     params: Mapping[str, str], analyzer: Analyzer, sections: Mapping[str, str]
 ) -> SearchQuery:
-    text = unicodedata.normalize("NFC", params.get("q", "")).strip()
+    text = clean_text(params.get("q", "")).strip()  # NFC, no control characters
     if not text:
         raise _bad("q", "type something to search for")
     if len(text) > MAX_QUERY_CHARS:

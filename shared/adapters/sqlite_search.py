@@ -40,8 +40,9 @@ COMPOUND_COLUMNS = " ".join(c for c in TOKEN_COLUMNS if c.endswith("_c"))
 
 
 def _quote(token: str) -> str:
-    """A token as an FTS5 string: never operator syntax, whatever the reader typed."""
-    return '"' + token.replace('"', '""') + '"'
+    """A token as an FTS5 string: never operator syntax, whatever the reader typed. FTS5 reads
+    a NUL as the end of the expression (an "unterminated string" error), so none is passed."""
+    return '"' + token.replace("\x00", "").replace('"', '""') + '"'
 
 
 def match_expression(query: SearchQuery) -> str | None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
+
+from shared.sanitize import clean_text
 
 TEMPLATES: tuple[tuple[str, str], ...] = (
     # <script> in every casing and disguise
@@ -188,14 +189,13 @@ VECTORS: tuple[Vector, ...] = tuple(
     Vector(n, family, _expand(template, n)) for n, (family, template) in enumerate(TEMPLATES, 1)
 )
 
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def stored_text(text: str) -> str:
-    """What ingest promises to keep of a text field: NFC, no control characters (tabs and
-    line breaks inside stay), no whitespace around."""
-    return _CONTROLS.sub("", unicodedata.normalize("NFC", text)).strip()
+    """What ingest promises to keep of a text field: its own cleaning (NFC, no control
+    characters or U+FFFE/U+FFFF; tabs and line breaks inside stay), no whitespace around."""
+    return clean_text(text).strip()
 
 
 def xml_text(text: str) -> str:

@@ -102,3 +102,23 @@ async def test_bad_queries_get_clear_errors(platform: Platform) -> None:
         error = (await response.json())["error"]
         assert error["code"] == "invalid_query"
         assert error["details"][0]["field"] == field, params
+
+
+async def test_control_characters_in_a_query_never_reach_the_index(platform: Platform) -> None:
+    # A NUL in an FTS5 string ends the expression ("unterminated string", a 500 before);
+    # control characters are dropped at the edge like ingest drops them from text.
+    await load(platform, SEED[:5])
+    for path, q in (
+        ("/api/search", "포항\x00시"),
+        ("/api/search", '"배터\x00리"'),
+        ("/api/search/suggest", "포\x00항"),
+        ("/api/search/suggest", "\U000d3369Z\U000f98f8\x0c\x15;v\x00\xdb\x85"),
+        ("/api/search/posts", "영일\x00대"),
+    ):
+        response = await platform.client.get(path, params={"q": q})
+        assert response.status in (200, 400), (path, q, await response.text())
+    totals = []
+    for q in ("포항", "포\x00항\x1b"):
+        response = await platform.client.get("/api/search", params={"q": q})
+        totals.append((await response.json())["total"])
+    assert totals[0] > 0 and totals[1] == totals[0]
