@@ -14,7 +14,8 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.settings import SinmunSettings
 from tests.backends import backend_settings, drop_run_data
+from tests.resilience.partner_feed import partner_env
 
 ROOT = Path(__file__).parents[2]
 STARTUP_S = 90.0  # search loads Kiwi; on a busy 2-core machine that takes a while
@@ -151,6 +153,17 @@ class Stack:
             await drop_run_data(self.settings, ["ingest", "search", "render"])
         finally:
             await delete_topics(self.settings)
+
+
+@asynccontextmanager
+async def fault_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """A stack whose ingest takes the test partner's signed submissions and sweeps its outbox
+    every 2 s; closed (processes stopped, run data deleted) on leaving."""
+    stack = Stack.create(tmp_path, {**partner_env(), "SINMUN_INGEST_OUTBOX_SWEEP_S": "2"})
+    try:
+        yield stack
+    finally:
+        await stack.close()
 
 
 async def delete_topics(settings: SinmunSettings) -> None:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 
@@ -30,26 +29,11 @@ from tests.resilience.expect import (
     unsettled,
     until,
 )
-from tests.resilience.partner_feed import partner_env, produce
+from tests.resilience.partner_feed import produce
 from tests.resilience.stack import ServiceProcess, Stack
 from tests.resilience.state import EventRow, event_row, view_totals
 
 POLL_S = 0.1
-
-
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack.create(tmp_path, {**partner_env(), "SINMUN_INGEST_OUTBOX_SWEEP_S": "2"})
-    try:
-        yield stack
-    finally:
-        await stack.close()
-
-
-@pytest.fixture
-async def audit(stack: Stack) -> AsyncIterator[Audit]:
-    async with Audit(stack.settings) as audit:
-        yield audit
 
 
 # -- kill -9 mid-stream ---------------------------------------------------------------------

@@ -30,9 +30,9 @@ from tests.resilience.expect import (
     unsettled,
     until,
 )
-from tests.resilience.partner_feed import partner_env, produce
+from tests.resilience.partner_feed import produce
 from tests.resilience.servers import PrivateServers
-from tests.resilience.stack import Stack
+from tests.resilience.stack import Stack, fault_stack
 
 STORIES = 600  # partner submissions, half before the restart and half after it
 NEWSROOM = 20  # articles submitted over HTTP while Kafka is down
@@ -53,19 +53,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateServers
 async def stack(
     servers: PrivateServers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Stack]:
+    """The conftest's stack, on this module's own servers."""
     for name, value in servers.settings().items():
         monkeypatch.setenv(name, value)  # the stack's settings name these servers
-    stack = Stack.create(tmp_path, {**partner_env(), "SINMUN_INGEST_OUTBOX_SWEEP_S": "2"})
-    try:
+    async with fault_stack(tmp_path) as stack:
         yield stack
-    finally:
-        await stack.close()
-
-
-@pytest.fixture
-async def audit(stack: Stack) -> AsyncIterator[Audit]:
-    async with Audit(stack.settings) as audit:
-        yield audit
 
 
 async def reporter_token(stack: Stack) -> str:
