@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,3 +48,16 @@ async def wait_ready(base: str, path: str, process: subprocess.Popen[bytes]) -> 
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError(f"the service did not answer {path}; see {SERVICE_LOG}")
+
+
+async def stop_gracefully(process: subprocess.Popen[bytes] | None, wait_s: float = 30.0) -> None:
+    """SIGTERM (a service's consumers then leave their groups), SIGKILL if it is not gone
+    after `wait_s`; nothing if it already exited."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.to_thread(process.wait, wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        await asyncio.to_thread(process.wait)

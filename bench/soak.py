@@ -176,7 +176,8 @@ async def run_soak(plan: SoakPlan, folder: Path) -> SoakResult:
             )  # fmt: skip
         finally:
             await bus.stop()
-    result.log_errors = {n: p.error_lines() for n, p in stack.services.items() if p.error_lines()}
+    errors = {name: process.error_lines() for name, process in stack.services.items()}
+    result.log_errors = {name: lines for name, lines in errors.items() if lines}
     return result
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from aiohttp import ClientError, ClientSession
 
 from bench.search_speed import drop_engine_indexes, drop_run_data
-from bench.service_process import free_port
+from bench.service_process import free_port, stop_gracefully
 from services.ingest.settings import IngestSettings
 from shared.adapters.kafka_bus import KafkaBus
 from shared.sessions import new_private_key_pem, private_key_from_pem, public_key_pem
@@ -98,15 +97,7 @@ class ServiceProcess:
 
     async def stop(self) -> None:
         """SIGTERM to this pid (consumers leave their groups), SIGKILL if it hangs."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, STOP_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await stop_gracefully(self.process, STOP_S)
 
     def error_lines(self) -> list[str]:
         """Its log's lines at error level or above (the services log JSON, one event a line)."""

@@ -22,14 +22,13 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
     from elastic_transport import ConnectionError as ElasticConnectionError
     from elastic_transport import ConnectionTimeout as ElasticTimeout
     from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-    from pymongo.errors import ConnectionFailure, ExecutionTimeout, WaitQueueTimeoutError
+    from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
     return (
         ConnectionError,  # builtin: refused, reset, aborted (and the lean engine client's)
         TimeoutError,
-        ConnectionFailure,  # pymongo: AutoReconnect, NetworkTimeout, server selection
+        ConnectionFailure,  # pymongo: AutoReconnect, NetworkTimeout, server selection, pool
         ExecutionTimeout,
-        WaitQueueTimeoutError,
         OpenSearchConnectionError,  # also ConnectionTimeout
         ElasticConnectionError,
         ElasticTimeout,

@@ -15,18 +15,13 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from bench.service_process import free_port
+
 ROOT = Path(__file__).parents[2]
 SCRIPTS = ROOT / "deploy" / "local"
 SHARED_CACHE = ROOT / ".local" / "cache"
 SERVERS = ("kafka", "ferretdb", "opensearch")
 HEAP = "512m"  # each JVM's; the shared servers keep running beside these
-
-
-def free_port() -> int:
-    """A free loopback port, as the kernel hands them out."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def free_port_between(low: int, high: int) -> int:

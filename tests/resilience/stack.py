@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -22,6 +21,7 @@ from pathlib import Path
 import aiohttp
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.service_process import free_port, stop_gracefully
 from shared.settings import SinmunSettings
 from tests.backends import backend_settings, drop_run_data
 from tests.resilience.partner_feed import partner_env
@@ -29,12 +29,6 @@ from tests.resilience.partner_feed import partner_env
 ROOT = Path(__file__).parents[2]
 STARTUP_S = 90.0  # search loads Kiwi; on a busy 2-core machine that takes a while
 STOP_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def service_env(settings: SinmunSettings, extra: Mapping[str, str]) -> dict[str, str]:
@@ -108,15 +102,7 @@ class ServiceProcess:
 
     async def stop(self) -> None:
         """SIGTERM (a clean stop: the consumers leave their groups), SIGKILL if it hangs."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, STOP_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await stop_gracefully(self.process, STOP_S)
 
 
 @dataclass
