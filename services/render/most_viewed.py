@@ -35,7 +35,8 @@ import structlog
 from pydantic import ValidationError
 
 from services.render.models import RankedArticle
-from services.render.read_models import ArticleReadModel, time_key, upsert_newer
+from services.render.read_models import ArticleReadModel, time_key
+from services.render.versioned_writes import upsert_newer
 from shared.ports.bus import EventBus, PoisonRecordError, Record
 from shared.ports.storage import (
     Collection,

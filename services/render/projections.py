@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 from aiohttp import web
@@ -32,6 +32,7 @@ from shared.ports.storage import DocumentStorage
 from shared.records import decode_batch
 from shared.sanitize import clean_html
 from shared.schemas import (
+    Article,
     ArticlePublished,
     ArticleRetracted,
     CommentAdded,
@@ -62,26 +63,26 @@ class ArticleProjection:
 
     async def on_published(self, records: Sequence[Record]) -> BatchResults:
         results, envelopes = decode_batch(records)
-        applied: list[datetime] = []
-        for envelope in envelopes:
-            if await self.apply(envelope.payload):
-                applied.append(envelope.occurred_at)
+        events = [
+            (e.occurred_at, e.payload)
+            for e in envelopes
+            if isinstance(e.payload, ArticlePublished | ArticleRetracted)
+        ]
+        changed = await self._articles.apply_many([held(event) for _, event in events])
+        applied = [at for (at, _), change in zip(events, changed, strict=True) if change]
         if applied:
             await self._revisions.touch(ARTICLES)
             for occurred_at in applied:
                 observe_freshness(PUBLISH_TO_PAGE, occurred_at)
         return results
 
-    async def apply(self, event: object) -> bool:
-        if isinstance(event, ArticlePublished | ArticleRetracted):
-            # Pages show the body unescaped: cleaned here too, whoever wrote the event.
-            article = event.article.model_copy(
-                update={"body_html": clean_html(event.article.body_html)}
-            )
-            return await self._articles.apply(
-                article, retracted=isinstance(event, ArticleRetracted)
-            )
-        return False
+
+
+def held(event: ArticlePublished | ArticleRetracted) -> tuple[Article, bool]:
+    """The article as render holds it, and whether it is retracted. Pages show the body
+    unescaped: it is cleaned here too, whoever wrote the event."""
+    article = event.article.model_copy(update={"body_html": clean_html(event.article.body_html)})
+    return article, isinstance(event, ArticleRetracted)
 
 
 class BoardProjection:

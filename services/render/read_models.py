@@ -12,15 +12,32 @@ Lists read small documents (`article_cards`, `posts`) sorted on indexed keys; th
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, cast
 
+from services.render.article_lists import (
+    ALL,
+    LIST_CAP,
+    ArticleLists,
+    CardList,
+    Entry,
+    section_list,
+)
 from services.render.models import ArticleCard, ArticlePage, PostCard, PostPage
-from shared.ports.storage import Collection, Document, DocumentStorage, DuplicateKeyError, IndexSpec
+from services.render.versioned_writes import upsert_newer
+from shared.ports.storage import (
+    Collection,
+    Document,
+    DocumentStorage,
+    DuplicateKeyError,
+    IndexSpec,
+    SortSpec,
+)
 from shared.schemas import (
     Article,
     BoardComment,
@@ -30,10 +47,14 @@ from shared.schemas import (
     PostHidden,
     PostUpdated,
 )
+from shared.single_flight import SingleFlight
 
 LEAD_CHARS = 160
 PAGE_MEMO = 5000
-MAX_TRIES = 50
+CARD_MEMO = 5000
+TIME_KEY = "%Y-%m-%dT%H:%M:%S.%fZ"
+NEWEST: SortSpec = (("published_key", -1),)  # ties: ascending id, as every adapter sorts
+MAX_FOLLOWS = 20
 BoardEvent = PostCreated | PostUpdated | PostHidden | CommentAdded
 
 
@@ -41,7 +62,7 @@ def time_key(when: datetime) -> str:
     """A UTC timestamp that sorts as text in every adapter (fixed width, microseconds, `Z`)."""
     if when.tzinfo is None:
         raise ValueError("time_key needs an aware datetime")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.astimezone(UTC).strftime(TIME_KEY)
 
 
 class _TextOnly(HTMLParser):
@@ -65,35 +86,6 @@ def plain_lead(body_html: str, limit: int = LEAD_CHARS) -> str:
     parser.close()
     text = re.sub(r"\s+", " ", "".join(parser.parts)).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-async def upsert_newer(
-    collection: Collection,
-    doc_id: str,
-    fields: Callable[[Document | None], Document | None],
-) -> Document | None:
-    """Write `fields(stored)` as the document `doc_id` unless it returns None (nothing newer).
-
-    A missing document is created by a primary-key insert; an existing one is replaced by
-    compare-and-set on its storage revision. A lost race re-reads and decides again. Returns
-    the written document, or None when nothing changed.
-    """
-    for _ in range(MAX_TRIES):
-        stored = await collection.get(doc_id)
-        new = fields(stored)
-        if new is None:
-            return None
-        if stored is None:
-            doc = {**new, "_id": doc_id, "version": 1}
-            try:
-                await collection.insert(doc)
-            except DuplicateKeyError:
-                continue
-            return doc
-        doc = {**new, "_id": doc_id, "version": int(stored["version"]) + 1}
-        if await collection.compare_and_set(doc, int(stored["version"])):
-            return doc
-    raise RuntimeError(f"{doc_id} is changing too fast")
 
 
 def card_of(article: Article) -> ArticleCard:
@@ -130,7 +122,10 @@ def _card_json(card: ArticleCard) -> dict[str, Any]:
 
 
 def _card_from(doc: Document) -> ArticleCard:
-    c = doc["card"]
+    return _card_of(doc["card"])
+
+
+def _card_of(c: dict[str, Any]) -> ArticleCard:
     return ArticleCard(
         article_id=c["article_id"],
         headline=c["headline"],
@@ -158,59 +153,110 @@ def _newer_article(version: int, retracted: bool) -> Callable[[Document | None],
 
 
 class ArticleReadModel:
-    """Articles from `articles.published`: pages by id, newest-first lists, feeds, sitemaps."""
+    """Articles from `articles.published`: pages by id, newest-first lists, feeds, sitemaps.
 
-    def __init__(self, articles: Collection, cards: Collection) -> None:
+    Lists are read from `ArticleLists` (one document each, see article_lists.py) and kept in
+    memory until `forget`; only reads beyond a list's newest cards query the cards.
+    """
+
+    def __init__(self, articles: Collection, cards: Collection, lists: ArticleLists) -> None:
         self._articles = articles
         self._cards = cards
+        self._lists = lists
         # Article pages by id (None: unknown), so a cached page costs no storage read; whoever
         # learns of a change (this replica's consumer, or the revision poll) calls `forget`.
         self._memo: OrderedDict[str, ArticlePage | None] = OrderedDict()
+        self._list_memo: dict[str, CardList] = {}
+        # Cards by article id with the article version they show (None: retracted).
+        self._card_memo: OrderedDict[str, tuple[int, ArticleCard | None]] = OrderedDict()
+        self._counts: dict[str, tuple[int, int]] = {}  # list id -> (count, generation)
+        self._flight: SingleFlight[str, object] = SingleFlight()
         self._generation = 0
 
     def forget(self) -> None:
-        """Drop the memo of article pages (an article changed somewhere)."""
+        """Drop the memos of pages and lists (an article changed somewhere)."""
         self._generation += 1
         self._memo.clear()
+        self._list_memo.clear()
 
     @classmethod
-    async def open(cls, storage: DocumentStorage) -> ArticleReadModel:
+    async def open(cls, storage: DocumentStorage, list_cap: int = LIST_CAP) -> ArticleReadModel:
         articles = await storage.collection("articles")
         cards = await storage.collection(
             "article_cards",
             [
                 IndexSpec(("retracted", "published_key")),
                 IndexSpec(("section", "retracted", "published_key")),
-                IndexSpec(("edited_key",)),
             ],
         )
-        return cls(articles, cards)
+        lists = ArticleLists(await storage.collection("article_lists"), list_cap)
+        if not await lists.built():  # a store from before the lists: make them once
+            await lists.build(await cards.find())
+        return cls(articles, cards, lists)
 
     async def apply(self, article: Article, retracted: bool) -> bool:
         """Hold `article` unless a newer (or the same) version is held; True if it changed."""
+        return (await self.apply_many([(article, retracted)]))[0]
+
+    async def apply_many(self, items: Sequence[tuple[Article, bool]]) -> list[bool]:
+        """`apply` for a batch of (article, retracted), in order: each article and card is
+        written on its own, the lists once for the batch (one write per list touched)."""
+        changed: list[bool] = []
+        cards: dict[str, Document] = {}
+        for article, retracted in items:
+            written, card = await self._hold(article, retracted)
+            changed.append(written)
+            if card is not None:
+                cards[article.article_id] = card
+            self._memo.pop(article.article_id, None)
+        await self._follow(list(cards.values()))
+        self._list_memo.clear()
+        return changed
+
+    async def _hold(self, article: Article, retracted: bool) -> tuple[bool, Document | None]:
+        """Write the article and its card if newer; whether they changed, and the card as
+        stored now."""
         retracted = retracted or article.status == "retracted"
         newer = _newer_article(article.version, retracted)
         common = {"article_version": article.version, "retracted": retracted}
-        # The whole article first, the card last: a crash in between leaves the card old, so
-        # the redelivered event is applied again rather than skipped.
+        # The whole article first, the card next, the lists last: a crash in between leaves
+        # the card or the lists old, and the redelivered event brings them up to date.
         await upsert_newer(
             self._articles,
             article.article_id,
             lambda s: {**common, "article": article.model_dump(mode="json")} if newer(s) else None,
         )
         edited = article.updated_at or article.published_at
-        card = {
-            **common,
-            "section": article.section,
-            "published_key": time_key(article.published_at),
-            "edited_key": time_key(edited),
-            "card": _card_json(card_of(article)),
-        }
-        written = await upsert_newer(
-            self._cards, article.article_id, lambda s: card if newer(s) else None
-        )
-        self._memo.pop(article.article_id, None)
-        return written is not None
+
+        def card(stored: Document | None) -> Document | None:
+            if not newer(stored):
+                return None
+            held = [] if stored is None else stored.get("sections") or [stored["section"]]
+            return {
+                **common,
+                "section": article.section,
+                # Every section it was ever in, so the lists of the ones it left drop it.
+                "sections": sorted({*held, article.section}),
+                "published_key": time_key(article.published_at),
+                "edited_key": time_key(edited),
+                "card": _card_json(card_of(article)),
+            }
+
+        written = await upsert_newer(self._cards, article.article_id, card)
+        if written is not None:
+            return True, written
+        return False, await self._cards.get(article.article_id)
+
+    async def _follow(self, cards: list[Document]) -> None:
+        """Bring the lists up to the stored cards, and to any newer ones written meanwhile."""
+        for _ in range(MAX_FOLLOWS):
+            if not cards:
+                return
+            await self._lists.follow(cards)
+            now = await asyncio.gather(*(self._cards.get(str(c["_id"])) for c in cards))
+            pairs = zip(cards, now, strict=True)
+            cards = [n for c, n in pairs if n is not None and n["version"] > c["version"]]
+        raise RuntimeError(f"{cards[0]['_id']} is changing too fast")
 
     async def page(self, article_id: str) -> ArticlePage | None:
         """The article's page (retracted ones too, flagged), or None if no such article."""
@@ -232,37 +278,87 @@ class ArticleReadModel:
                 self._memo.popitem(last=False)
         return page
 
+    async def _list(self, section: str | None) -> CardList:
+        list_id = ALL if section is None else section_list(section)
+        if (held := self._list_memo.get(list_id)) is not None:
+            return held
+        generation = self._generation
+        cards = await self._lists.read(list_id)
+        if generation == self._generation:
+            self._list_memo[list_id] = cards
+        return cards
+
     async def latest(
         self, limit: int = 15, offset: int = 0, section: str | None = None
     ) -> list[ArticleCard]:
         """Published (not retracted) articles, newest first."""
-        docs = await self._cards.find(
-            self._listed(section), sort=[("published_key", -1)], limit=limit, skip=offset
-        )
+        listed = await self._list(section)
+        if listed.covers(offset + limit):
+            return await self._shown(listed.entries[offset : offset + limit])
+        docs = await self._cards.find(self._listed(section), sort=NEWEST, limit=limit, skip=offset)
         return [_card_from(d) for d in docs]
 
     async def count(self, section: str | None = None) -> int:
-        return await self._cards.count(self._listed(section))
+        """How many articles are listed (in `section`): from the list document, or counted
+        among the cards once after a change the list cannot account for (see `placed`)."""
+        listed = await self._list(section)
+        if listed.count is not None:
+            return listed.count
+        list_id = ALL if section is None else section_list(section)
+        held = self._counts.get(list_id)
+        if held is not None and held[1] == self._generation:
+            return held[0]
+        generation = self._generation
+        where = self._listed(section)
+        counted = await self._flight.run(
+            list_id, lambda: self._lists.recount(list_id, lambda: self._cards.count(where))
+        )
+        value = int(cast(int, counted))
+        self._counts[list_id] = (value, generation)
+        return value
 
     async def cards(self, article_ids: list[str]) -> dict[str, ArticleCard]:
-        """The listed (not retracted) cards of these articles, by id."""
-        if not article_ids:
-            return {}
-        docs = await self._cards.find({"_id": {"$in": article_ids}, "retracted": False})
-        return {d["_id"]: _card_from(d) for d in docs}
+        """The listed (not retracted) cards of these articles, by id (one read by id each:
+        FerretDB would scan the whole collection for an `$in`)."""
+        docs = await asyncio.gather(*(self._cards.get(i) for i in dict.fromkeys(article_ids)))
+        return {d["_id"]: _card_from(d) for d in docs if d is not None and not d["retracted"]}
 
     async def last_edited(self) -> datetime | None:
         """The site's 최종편집: the latest publication, update or retraction."""
-        docs = await self._cards.find(sort=[("edited_key", -1)], limit=1)
-        if not docs:
-            return None
-        card = _card_from(docs[0])
-        return card.updated_at or card.published_at
+        key = (await self._list(None)).edited
+        return None if key is None else datetime.strptime(key, TIME_KEY).replace(tzinfo=UTC)
+
+    async def _shown(self, entries: Sequence[Entry]) -> list[ArticleCard]:
+        """The cards of these list entries, in order: a card is the same for one article
+        version, so it is read once per version (by id) and kept; a card retracted since the
+        list was read is left out."""
+        missing = [
+            e["id"]
+            for e in entries
+            if (held := self._card_memo.get(e["id"])) is None or held[0] < int(e["v"])
+        ]
+        for doc in await asyncio.gather(*(self._cards.get(i) for i in missing)):
+            if doc is not None:
+                card = None if doc["retracted"] else _card_from(doc)
+                self._card_memo[doc["_id"]] = (int(doc["article_version"]), card)
+        shown: list[ArticleCard] = []
+        for e in entries:
+            if (held := self._card_memo.get(e["id"])) is not None:
+                self._card_memo.move_to_end(e["id"])
+                if held[1] is not None:
+                    shown.append(held[1])
+        while len(self._card_memo) > CARD_MEMO:
+            self._card_memo.popitem(last=False)
+        return shown
 
     async def since(self, when: datetime, limit: int = 1000) -> list[ArticleCard]:
         """Published articles first published at or after `when`, newest first."""
-        where = {"retracted": False, "published_key": {"$gte": time_key(when)}}
-        docs = await self._cards.find(where, sort=[("published_key", -1)], limit=limit)
+        start = time_key(when)
+        listed = await self._list(None)
+        if not listed.truncated or (listed.entries and listed.entries[-1]["key"] < start):
+            return await self._shown([e for e in listed.entries if e["key"] >= start][:limit])
+        where = {"retracted": False, "published_key": {"$gte": start}}
+        docs = await self._cards.find(where, sort=NEWEST, limit=limit)
         return [_card_from(d) for d in docs]
 
     @staticmethod

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+import pytest
+
+from services.render.article_lists import ArticleLists
 from services.render.read_models import ArticleReadModel, BoardReadModel
-from shared.ports.storage import DocumentStorage
+from shared.ports.storage import Collection, Document, DocumentStorage
 from shared.schemas import ArticleStatus, CommentAdded, PostCreated, PostHidden, PostUpdated
 from tests.integration.render.factories import T0, article, article_id, comment, post
 
@@ -152,3 +157,138 @@ async def test_pages_are_memoised_until_forgotten(render_storage: DocumentStorag
     await mine.apply(article(1, version=3), False)  # this replica's own change: at once
     latest = await mine.page(article_id(1))
     assert latest is not None and latest.article.version == 3
+
+
+class CountingCards:
+    """The card collection, counting the queries that are not reads by id."""
+
+    def __init__(self, cards: Collection) -> None:
+        self._cards = cards
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("find", "count"):
+            self.queries += 1
+        return getattr(self._cards, name)
+
+
+async def test_pages_read_short_lists_without_querying_the_cards(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    for n in range(1, 6):
+        await model.apply(article(n, section="pohang" if n % 2 else "gyeongju"), False)
+    spy = CountingCards(model._cards)
+    model._cards = spy
+    model.forget()
+    assert [c.article_id for c in await model.latest(3)] == [article_id(n) for n in (5, 4, 3)]
+    assert [c.article_id for c in await model.latest(section="gyeongju")] == [
+        article_id(4),
+        article_id(2),
+    ]
+    assert (await model.count(), await model.count("pohang")) == (5, 3)
+    assert await model.last_edited() == T0 + timedelta(minutes=5)
+    assert [c.article_id for c in await model.since(T0 + timedelta(minutes=4))] == [
+        article_id(5),
+        article_id(4),
+    ]
+    assert spy.queries == 0
+
+
+async def test_reads_beyond_a_full_list_go_to_the_cards_in_the_same_order(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage, list_cap=4)
+    # Two stories share each minute; within a minute storage sorts by ascending id.
+    for n in range(1, 11):
+        await model.apply(article(n, published_at=T0 + timedelta(minutes=n // 2)), False)
+    newest = [article_id(n) for n in (10, 8, 9, 6, 7, 4, 5, 2, 3, 1)]
+    pages = [await model.latest(3, offset) for offset in (0, 3, 6, 9)]
+    assert [c.article_id for page in pages for c in page] == newest
+    assert await model.count() == 10
+    assert [c.article_id for c in await model.since(T0 + timedelta(minutes=3))] == newest[:5]
+    # A retraction inside the list shortens it; reads past it still come out whole.
+    await model.apply(article(8, version=2, status=ArticleStatus.RETRACTED), True)
+    model.forget()
+    assert [c.article_id for c in await model.latest(5)] == [newest[0], *newest[2:6]]
+    assert await model.count() == 9
+    # An old story published late lands beyond the list, in its place among the cards.
+    await model.apply(article(11, published_at=T0 - timedelta(days=1)), False)
+    model.forget()
+    assert [c.article_id for c in await model.latest(2, 8)] == [newest[-1], article_id(11)]
+
+
+async def test_a_story_moved_to_another_section_leaves_the_first_sections_list(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    await model.apply(article(1, section="pohang"), False)
+    await model.apply(article(2, section="pohang"), False)
+    await model.apply(article(1, version=2, section="gyeongju"), False)
+    assert [c.article_id for c in await model.latest(section="pohang")] == [article_id(2)]
+    assert [c.article_id for c in await model.latest(section="gyeongju")] == [article_id(1)]
+    assert (await model.count("pohang"), await model.count("gyeongju")) == (1, 1)
+
+
+async def test_a_crash_between_card_and_lists_is_repaired_by_the_redelivery(
+    render_storage: DocumentStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = await ArticleReadModel.open(render_storage)
+    await model.apply(article(1), False)
+
+    async def crash(self: ArticleLists, cards: Sequence[Document]) -> None:
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ArticleLists, "follow", crash)
+        with pytest.raises(RuntimeError):
+            await model.apply(article(2), False)
+        with pytest.raises(RuntimeError):
+            await model.apply(article(1, version=2, status=ArticleStatus.RETRACTED), True)
+    model.forget()
+    # The lists still hold only 1, whose card already says retracted: nothing is shown.
+    assert await model.latest() == [] and await model.count() == 1
+    assert not await model.apply(article(2), False)  # the card is held: nothing new...
+    assert not await model.apply(article(1, version=2, status=ArticleStatus.RETRACTED), True)
+    model.forget()
+    assert [c.article_id for c in await model.latest()] == [article_id(2)]  # ...but repaired
+    assert await model.count() == 1
+
+
+async def test_lists_are_built_once_for_a_store_written_before_them(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage, list_cap=2)
+    for n in (1, 2, 3):
+        await model.apply(article(n, section="gyeongju" if n == 2 else "pohang"), False)
+    await model.apply(article(3, version=2, status=ArticleStatus.RETRACTED), True)
+    lists = await render_storage.collection("article_lists")
+    await lists.delete_many([d["_id"] for d in await lists.find()])
+    rebuilt = await ArticleReadModel.open(render_storage, list_cap=2)
+    assert [c.article_id for c in await rebuilt.latest(1)] == [article_id(2)]
+    assert [c.article_id for c in await rebuilt.latest(section="pohang")] == [article_id(1)]
+    assert await rebuilt.count() == 2
+    assert await rebuilt.last_edited() == T0 + timedelta(minutes=3, hours=2)
+    assert await lists.get("~built") is not None
+
+
+async def test_a_full_list_counts_without_the_cards_until_a_story_lands_beyond_it(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await ArticleReadModel.open(render_storage, list_cap=3)
+    for n in range(1, 8):
+        await model.apply(article(n), False)
+    spy = CountingCards(model._cards)
+    model._cards = spy
+    model.forget()
+    assert await model.count() == 7 and spy.queries == 0
+    # A story with an old date lands beyond the list; the cards are counted once.
+    await model.apply(article(8, published_at=T0 - timedelta(days=1)), False)
+    await model.apply(article(2, version=2, status=ArticleStatus.RETRACTED), True)
+    model.forget()
+    assert await model.count() == 7 and spy.queries == 1
+    model.forget()
+    assert await model.count() == 7 and spy.queries == 1  # sure again
+    await model.apply(article(9), False)
+    model.forget()
+    assert await model.count() == 8 and spy.queries == 1
