@@ -1,11 +1,15 @@
 """Boards under load: 200 concurrent readers and 20 writers for 30 seconds.
 
     .venv/bin/python -m bench.boards_load --backend embedded|distributed [--seconds 30]
+        [--anchor]
 
 The boards service runs as its own process (`sinmun up` embedded, `sinmun serve boards` on
 FerretDB + Kafka); this process is the load. Readers page through the free board and open
 posts; writers (reporters, so the anti-spam rates do not throttle the measurement) post and
 comment. Reports req/s and p50/p99 per kind, and every non-2xx answer as an error.
+`--anchor`: first, the same READERS clients of this process against a parse-nothing aiohttp
+handler in its own process (`bench.ingest_throughput`'s anchor, `GET /healthz`) for as long:
+what this load generator reaches on this machine when the server does nothing.
 Appends a table to docs/benchmarks.md.
 """
 
@@ -24,6 +28,7 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
 from bench.output import emit
+from bench.search_speed import drop_run_data
 from bench.service_process import start, wait_ready
 from services.boards.members import MemberStore
 from services.boards.passwords import hash_password
@@ -90,7 +95,39 @@ async def seed(session: ClientSession, base: str, emails: list[str]) -> tuple[li
     return tokens, post_ids
 
 
-async def run(backend: str, seconds: float) -> dict[str, Any]:
+async def anchor_rate(seconds: float) -> float:
+    """Req/s of READERS clients (as the readers below) against a bare aiohttp handler."""
+    from bench.ingest_throughput import start as start_bench_server
+
+    server = await start_bench_server("--serve-anchor", {})
+    answered = 0
+    try:
+        connector = TCPConnector(limit=READERS)
+        async with ClientSession(connector=connector, timeout=ClientTimeout(60)) as session:
+            deadline = time.perf_counter() + seconds
+
+            async def reader() -> None:
+                nonlocal answered
+                while time.perf_counter() < deadline:
+                    async with session.get(server.base + "/healthz") as r:
+                        await r.read()
+                        answered += r.status == 200
+
+            started = time.perf_counter()
+            await asyncio.gather(*(reader() for _ in range(READERS)))
+            elapsed = time.perf_counter() - started
+    finally:
+        server.stop()
+    return answered / elapsed
+
+
+async def run(backend: str, seconds: float, anchor: bool = False) -> dict[str, Any]:
+    """The anchor first if asked (None otherwise), then the load on the boards service."""
+    hello = await anchor_rate(seconds) if anchor else None
+    return await load(backend, seconds) | {"anchor": hello}
+
+
+async def load(backend: str, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings, env = settings_for(backend, Path(tmp) / "data")
         emails = await make_writers(settings)
@@ -157,9 +194,7 @@ async def run(backend: str, seconds: float) -> dict[str, Any]:
             process.terminate()
             process.wait(timeout=30)
             if backend == "distributed":
-                storage = await open_storage(settings, "boards")
-                await storage.drop()  # type: ignore[attr-defined]
-                await storage.close()
+                await drop_run_data(settings)  # its database and its Kafka topics
     return {"backend": backend, "seconds": elapsed, "timings": timings, "errors": errors}
 
 
@@ -167,7 +202,8 @@ def report(result: dict[str, Any]) -> str:
     elapsed = result["seconds"]
     lines = [
         f"\n### Boards under load, {result['backend']} ({time.strftime('%Y-%m-%d')})\n",
-        f"Command: `.venv/bin/python -m bench.boards_load --backend {result['backend']}`\n",
+        f"Command: `.venv/bin/python -m bench.boards_load --backend {result['backend']}"
+        f"{' --anchor' if result['anchor'] is not None else ''}`\n",
         f"{READERS} readers and {WRITERS} writers for {elapsed:.0f} s against the boards service "
         f"in its own process ({SEED_POSTS} posts to start); errors: {len(result['errors'])}\n",
         "| requests | count | req/s | p50 | p99 |",
@@ -180,6 +216,9 @@ def report(result: dict[str, Any]) -> str:
                 f"| {kind} | {len(values)} | {len(values) / elapsed:.0f} | "
                 f"{statistics.median(values) * 1000:.1f} ms | {p99 * 1000:.1f} ms |"
             )
+    if result["anchor"] is not None:
+        lines.append(f"| anchor: the readers against a bare aiohttp handler | | "
+                     f"{result['anchor']:.0f} | | |")  # fmt: skip
     if result["errors"]:
         lines += ["", "First errors:", *(f"- `{e}`" for e in result["errors"][:5])]
     return "\n".join(lines) + "\n"
@@ -190,8 +229,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--anchor", action="store_true", help="also a bare handler, as long")
     args = parser.parse_args()
-    text = report(asyncio.run(run(args.backend, args.seconds)))
+    text = report(asyncio.run(run(args.backend, args.seconds, args.anchor)))
     emit(text, args.out)
 
 

@@ -278,6 +278,14 @@ async def until(condition: Callable[[], Any], timeout: float = 300) -> float:
     return time.perf_counter()
 
 
+def size(path: Path) -> int:
+    """The file's size in bytes, 0 if it is not there yet."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 async def wrk_post(
     service: Service, n: int, prefix: str, *, token: str, tmp: Path, bus: EventBus | None
 ) -> tuple[float, float]:
@@ -298,17 +306,23 @@ async def wrk_post(
     async def answered() -> bool:
         if wrk.poll() is not None:
             raise RuntimeError(f"wrk exited: {wrk.communicate()}")
-        return all((tmp / f"{done.name}{t}").exists() for t in range(WRK_THREADS))
+        # Written, not only created: the script opens the file, then writes the count.
+        return all(size(tmp / f"{done.name}{t}") > 0 for t in range(WRK_THREADS))
 
-    finished = await until(answered)
-    created = sum(int((tmp / f"{done.name}{t}").read_text()) for t in range(WRK_THREADS))
-    if bus is not None:
+    try:
+        finished = await until(answered)
+        created = sum(int((tmp / f"{done.name}{t}").read_text()) for t in range(WRK_THREADS))
+        if bus is not None:
 
-        async def published() -> bool:
-            return await published_count(bus) >= before + created
+            async def published() -> bool:
+                return await published_count(bus) >= before + created
 
-        finished = await until(published)
-    used = service.cpu_s() - cpu
+            finished = await until(published)
+        used = service.cpu_s() - cpu
+    except BaseException:
+        wrk.kill()  # its -d600s would keep it loading the machine long after this run
+        wrk.wait()
+        raise
     wrk.send_signal(signal.SIGINT)
     _, errors = wrk.communicate(timeout=30)
     if b"HTTP " in errors:
@@ -515,13 +529,10 @@ async def one_round(backend: str, n: int) -> dict[str, Any]:
 
 
 async def drop_databases(settings: SinmunSettings) -> None:
-    from shared.adapters.mongo_store import MongoStorage
+    """The round's databases (ingest's, the raw inserts') and its Kafka topics."""
+    from bench.search_speed import drop_run_data
 
-    for service in ("ingest", "rawbench"):
-        storage = await open_storage(settings, service)
-        assert isinstance(storage, MongoStorage)
-        await storage.drop()
-        await storage.close()
+    await drop_run_data(settings)
 
 
 def report(results: dict[str, Any], command: str) -> str:

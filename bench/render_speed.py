@@ -259,7 +259,10 @@ async def prepare(platform: Platform, started: list[subprocess.Popen[bytes]]) ->
     return Started(started, base, ingest, token, path, etag, page)
 
 
-def run(seconds: float, rounds: int, n: int, backend: str) -> dict[str, Any]:
+def run(
+    seconds: float, rounds: int, n: int, backend: str, *, extras: bool = True
+) -> dict[str, Any]:
+    """The figures of one run (`extras`: also the one-run rows beside hello and article)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: bash deploy/local/system-packages.sh")
     load_before = os.getloadavg()
@@ -267,7 +270,9 @@ def run(seconds: float, rounds: int, n: int, backend: str) -> dict[str, Any]:
         platform = Platform(backend, Path(tmp) / "data")
         processes: list[subprocess.Popen[bytes]] = []
         try:
-            result = _measure(platform, processes, Path(tmp), seconds=seconds, rounds=rounds, n=n)
+            result = _measure(
+                platform, processes, Path(tmp), seconds=seconds, rounds=rounds, n=n, extras=extras
+            )
         finally:
             for process in processes:
                 process.terminate()
@@ -285,6 +290,7 @@ def _measure(
     seconds: float,
     rounds: int,
     n: int,
+    extras: bool = True,
 ) -> dict[str, Any]:
     started = asyncio.run(prepare(platform, processes))
     base, path, etag = started.base, started.path, started.etag
@@ -301,14 +307,15 @@ def _measure(
     for _ in range(rounds):
         runs["hello"].append(wrk(hello_base + "/", seconds))
         runs["article"].append(wrk(base + path, seconds))
-    # A bare handler answering the article page's bytes: the share of the page's size.
-    runs["bare"].append(wrk(hello_base + "/page", seconds))
-    # The platform's own /healthz: its middleware and server without a page.
-    runs["healthz"].append(wrk(base + "/healthz", seconds))
-    if etag:
-        runs["304"].append(wrk(base + path, seconds, {"If-None-Match": etag}))
-    # wrk sends no User-Agent, which render counts as a bot; a browser's view is counted.
-    runs["browser"].append(wrk(base + path, seconds, {"User-Agent": BROWSER}))
+    if extras:
+        # A bare handler answering the article page's bytes: the share of the page's size.
+        runs["bare"].append(wrk(hello_base + "/page", seconds))
+        # The platform's own /healthz: its middleware and server without a page.
+        runs["healthz"].append(wrk(base + "/healthz", seconds))
+        if etag:
+            runs["304"].append(wrk(base + path, seconds, {"If-None-Match": etag}))
+        # wrk sends no User-Agent, which render counts as a bot; a browser's view is counted.
+        runs["browser"].append(wrk(base + path, seconds, {"User-Agent": BROWSER}))
 
     async def visible() -> list[float]:
         async with ClientSession() as session:
@@ -325,10 +332,15 @@ PLATFORMS = {
 }
 
 
+def medians(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Per kind of run measured: the median of each figure over its runs."""
+    return {kind: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+            for kind, rs in runs.items() if rs}  # fmt: skip
+
+
 def report(result: dict[str, Any], command: str) -> str:
     runs = result["runs"]
-    med = {kind: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-           for kind, rs in runs.items() if rs}  # fmt: skip
+    med = medians(runs)
     ratio = med["article"]["rps"] / med["hello"]["rps"]
     home = sorted(result["home"])
     p95 = statistics.quantiles(home, n=100, method="inclusive")[94] if len(home) > 1 else home[0]

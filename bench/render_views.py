@@ -88,22 +88,27 @@ async def run(storage: DocumentStorage, total: int) -> dict[str, float]:
     }  # fmt: skip
 
 
-async def main(total: int, write: bool) -> None:
+async def measure(total: int, mongo_url: str | None) -> list[tuple[str, dict[str, float]]]:
+    """`run` on SQLite, then on FerretDB at `mongo_url` if given: (backend's name, figures)."""
     rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = SqliteStorage(Path(tmp) / "render.sqlite3")
         await sqlite.open()
         rows.append(("embedded (SQLite)", await run(sqlite, total)))
         await sqlite.close()
-    url = os.environ.get("SINMUN_MONGO_URL")
-    if url:
-        mongo = MongoStorage(url, f"bench_{uuid.uuid4().hex[:8]}_render")
+    if mongo_url:
+        mongo = MongoStorage(mongo_url, f"bench_{uuid.uuid4().hex[:8]}_render")
         await mongo.open()
         try:
             rows.append(("distributed (FerretDB)", await run(mongo, total)))
         finally:
             await mongo.drop()
             await mongo.close()
+    return rows
+
+
+async def main(total: int, write: bool) -> None:
+    rows = await measure(total, os.environ.get("SINMUN_MONGO_URL"))
     lines = [
         f"### Render 많이본 뉴스 consumer ({datetime.now(UTC):%Y-%m-%d}, {total} views, "
         f"{ARTICLES} articles)",

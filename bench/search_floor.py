@@ -36,6 +36,7 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,23 @@ async def own_work(engine_url: str, index: str) -> dict[str, float]:
     return steps
 
 
-async def run(n: int, calls: int) -> str:
+PerLevel = dict[int, tuple[list[float], list[float], float]]
+
+
+@dataclass(frozen=True)
+class FloorResult:
+    """Per variant and level: its latencies (s), the direct path's, its CPU s a call; and
+    the service's own work per query (µs, by step)."""
+
+    n: int
+    calls: int
+    results: dict[str, PerLevel]
+    work: dict[str, float]
+    load_before: float
+    load_after: float
+
+
+async def run(n: int, calls: int) -> FloorResult:
     settings = settings_for("distributed", Path(tempfile.gettempdir()), "floor")
     kept_dir = Path(tempfile.gettempdir()) / f"sinmun-bench-search-{n}"
     kept_dir.mkdir(exist_ok=True)
@@ -211,7 +228,7 @@ async def run(n: int, calls: int) -> str:
         analyzer.close()
         await engine.close()
     load_before = os.getloadavg()[0]
-    results: dict[str, dict[int, tuple[list[float], list[float], float]]] = {}
+    results: dict[str, PerLevel] = {}
     for variant in VARIANTS:
         if variant == "service":
             process, base = start_service(settings, "distributed")
@@ -224,21 +241,12 @@ async def run(n: int, calls: int) -> str:
             process.terminate()
             process.wait(timeout=30)
     work = await own_work(settings.search_url, index)
-    return report(
-        n, calls, results=results, work=work, load_before=load_before,
-        load_after=os.getloadavg()[0],
-    )  # fmt: skip
+    return FloorResult(n, calls, results, work, load_before, os.getloadavg()[0])
 
 
-def report(
-    n: int,
-    calls: int,
-    *,
-    results: dict[str, dict[int, tuple[list[float], list[float], float]]],
-    work: dict[str, float],
-    load_before: float,
-    load_after: float,
-) -> str:
+def report(result: FloorResult) -> str:
+    n, calls, results, work = result.n, result.calls, result.results, result.work
+    load_before, load_after = result.load_before, result.load_after
     ms = 1000
     lines = [
         f"\n### Search overhead floor ({time.strftime('%Y-%m-%d')}, {n} articles)\n",
@@ -279,7 +287,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000, help="calls per path and level")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    emit(asyncio.run(run(args.n, args.calls)), args.out)
+    emit(report(asyncio.run(run(args.n, args.calls))), args.out)
 
 
 if __name__ == "__main__":

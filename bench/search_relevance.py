@@ -34,10 +34,10 @@ ROOT = Path(__file__).parent.parent
 BASELINE = DATA / "search" / "relevance_baseline.json"
 
 
-async def run() -> dict[str, Any]:
+async def run(url: str | None) -> dict[str, Any]:
+    """Every configuration on the embedded index, and on the engine at `url` if given."""
     articles, queries = corpus(), judged_queries()
     analyzers: dict[str, Analyzer] = {"kiwi": KiwiAnalyzer(), "bigram": BigramAnalyzer()}
-    url = os.environ.get("SINMUN_SEARCH_URL")
     configs: list[tuple[str, str, str]] = [
         ("embedded", "kiwi", "tokens"),
         ("embedded", "bigram", "tokens"),
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--update-baseline", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    outcome = asyncio.run(run())
+    outcome = asyncio.run(run(os.environ.get("SINMUN_SEARCH_URL")))
     command = ".venv/bin/python -m bench.search_relevance"
     text = report(outcome, command)
     emit(text, args.out)

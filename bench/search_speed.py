@@ -1,19 +1,19 @@
 """Search speed: publish → searchable, and query latency at 10k articles beside the engine.
 
     .venv/bin/python -m bench.search_speed --backend embedded|distributed [-n 10000]
-        [--keep-index] [--queries-only]
+        [--keep-index] [--queries-only] [--calls 2000] [--publish 50]
 
 1. Publish → searchable: ingest and search in one app (embedded: SQLite and the local bus;
-   distributed: Kafka, FerretDB, OpenSearch); 50 articles submitted one by one, each timed
-   from `POST /api/articles` until `/api/search` finds it.
+   distributed: Kafka, FerretDB, OpenSearch); 50 articles (`--publish`) submitted one by
+   one, each timed from `POST /api/articles` until `/api/search` finds it.
 2. Query latency: the corpus re-submitted under new guids up to n articles, written straight
    into the index; the search service runs as its own process (`sinmun up` embedded, `sinmun
    serve search` distributed); the judged queries are sent by 1, 10 and 50 concurrent clients
    through the service (`GET /api/search`), and the same parsed queries straight to the index
    (OpenSearch `_search` with the service's request: the same body bytes and filter_path,
    uncompressed like the service's;
-   embedded: the SQLite index called in process). p50/p99 per level, and the service's p50
-   as a ratio of the direct one.
+   embedded: the SQLite index called in process), `--calls` per path and level. p50/p99 per
+   level, and the service's p50 as a ratio of the direct one.
 Appends a table to docs/benchmarks.md.
 
 `--keep-index` keeps the n-article index of part 2 (a fixed name, or a fixed data dir when
@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,13 @@ from shared.adapters.engine_client import engine_client
 from shared.adapters.engine_search import SEARCH_FILTER_PATH, EngineSearchIndex, search_body
 from shared.adapters.sqlite_search import SqliteSearchIndex
 from shared.ports.search import IndexDocument, SearchIndex
-from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine
+from shared.settings import DEFAULT_SECTIONS, Mode, SearchEngine, SinmunSettings
 
 ROOT = Path(__file__).parent.parent
 LEVELS = (1, 10, 50)
 REQUESTS_PER_LEVEL = 2000  # per path: p99 is then the 20th slowest call, not the 6th
 ROUND = 100  # calls through one path before the other takes its turn
+PUBLISHED = 50  # articles timed publish → searchable
 
 
 def settings_for(backend: str, data_dir: Path, run: str) -> IngestSettings:
@@ -209,7 +211,11 @@ def start_service(settings: IngestSettings, backend: str) -> tuple[subprocess.Po
 
 
 async def query_latency(
-    settings: IngestSettings, backend: str, n: int, keep: bool = False
+    settings: IngestSettings,
+    backend: str,
+    n: int,
+    keep: bool = False,
+    calls: int = REQUESTS_PER_LEVEL,
 ) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
     analyzer = KiwiAnalyzer()
     queries = [q.text for q in judged_queries()]
@@ -243,8 +249,9 @@ async def query_latency(
                 await post_to_engine(session, url, search_body(parsed[i % len(parsed)]))
 
             await same_totals(session, base, index, queries, parsed)
-            await levels(through_service, straight_to_engine)  # warm both paths once
-            service, direct = await levels(through_service, straight_to_engine)
+            # Warm both paths once, then measure.
+            await levels(through_service, straight_to_engine, calls=calls)
+            service, direct = await levels(through_service, straight_to_engine, calls=calls)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -252,9 +259,22 @@ async def query_latency(
     return service, direct
 
 
-def report(
-    backend: str, n: int, publish: list[float], service: Any, direct: Any, *, flags: str = ""
-) -> str:
+@dataclass(frozen=True)
+class SearchSpeed:
+    """One run's figures: publish → searchable latencies (s; empty with `--queries-only`) and
+    per concurrency level the latencies (s) through the service and straight to the index."""
+
+    backend: str
+    n: int
+    calls: int
+    publish: list[float]
+    service: dict[int, list[float]]
+    direct: dict[int, list[float]]
+
+
+def report(result: SearchSpeed, *, flags: str = "") -> str:
+    backend, n, publish = result.backend, result.n, result.publish
+    service, direct = result.service, result.direct
     ms = 1000
     direct_name = (
         "the SQLite index called in process with the same parsed query"
@@ -272,7 +292,7 @@ def report(
             if publish
             else "Publish → searchable: not measured in this run (`--queries-only`)\n"
         ),
-        f"Queries ({REQUESTS_PER_LEVEL} per level, the {len(judged_queries())} judged queries "
+        f"Queries ({result.calls} per level, the {len(judged_queries())} judged queries "
         f"in turn, the two paths alternating every {ROUND} calls); direct = {direct_name}:\n",
         "| clients | service p50 | service p99 | direct p50 | direct p99 | service/direct p50 "
         "| service/direct p99 |",
@@ -289,7 +309,17 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-async def run(backend: str, n: int, keep: bool, queries_only: bool) -> str:
+async def measure(
+    backend: str,
+    n: int,
+    keep: bool,
+    queries_only: bool,
+    *,
+    calls: int = REQUESTS_PER_LEVEL,
+    publish_n: int = PUBLISHED,
+) -> SearchSpeed:
+    """Part 1 (unless `queries_only`, `publish_n` articles) and part 2 (`calls` per path and
+    level), the run's own data dropped afterwards (a kept index stays)."""
     run_id = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp:
         first = settings_for(backend, Path(tmp) / "a", run_id)
@@ -302,14 +332,23 @@ async def run(backend: str, n: int, keep: bool, queries_only: bool) -> str:
             )
         dropped = [first] if keep else [first, settings]
         try:
-            publish = [] if queries_only else await publish_to_searchable(first)
-            service, direct = await query_latency(settings, backend, n, keep)
+            publish = [] if queries_only else await publish_to_searchable(first, publish_n)
+            service, direct = await query_latency(settings, backend, n, keep, calls)
         finally:
             if backend == "distributed":
                 await drop_engine_indexes(*dropped)
                 await drop_run_data(first, settings)
-    flags = (" --keep-index" if keep else "") + (" --queries-only" if queries_only else "")
-    return report(backend, n, publish, service, direct, flags=flags)
+    return SearchSpeed(backend, n, calls, publish, service, direct)
+
+
+def flags_of(keep: bool, queries_only: bool, calls: int, publish_n: int = PUBLISHED) -> str:
+    """The command-line flags beyond backend and n that reproduce a run."""
+    return (
+        (f" --calls {calls}" if calls != REQUESTS_PER_LEVEL else "")
+        + (f" --publish {publish_n}" if publish_n != PUBLISHED and not queries_only else "")
+        + (" --keep-index" if keep else "")
+        + (" --queries-only" if queries_only else "")
+    )
 
 
 async def drop_engine_indexes(*runs: IngestSettings) -> None:
@@ -322,7 +361,7 @@ async def drop_engine_indexes(*runs: IngestSettings) -> None:
         await client.close()
 
 
-async def drop_run_data(*runs: IngestSettings) -> None:
+async def drop_run_data(*runs: SinmunSettings) -> None:
     """The runs' Kafka topics and FerretDB databases (a broker keeping every past run's
     partitions runs out of heap)."""
     from aiokafka.admin import AIOKafkaAdminClient
@@ -354,9 +393,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--keep-index", action="store_true", help="keep and reuse the index")
     parser.add_argument("--queries-only", action="store_true", help="skip publish → searchable")
+    parser.add_argument("--calls", type=int, default=REQUESTS_PER_LEVEL, help="per path and level")
+    parser.add_argument("--publish", type=int, default=PUBLISHED, help="articles timed (part 1)")
     args = parser.parse_args()
-    text = asyncio.run(run(args.backend, args.n, args.keep_index, args.queries_only))
-    emit(text, args.out)
+    result = asyncio.run(
+        measure(args.backend, args.n, args.keep_index, args.queries_only,
+                calls=args.calls, publish_n=args.publish)
+    )  # fmt: skip
+    flags = flags_of(args.keep_index, args.queries_only, args.calls, args.publish)
+    emit(report(result, flags=flags), args.out)
 
 
 if __name__ == "__main__":
