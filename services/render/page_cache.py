@@ -254,7 +254,13 @@ class Revisions:
         self._cache = cache
         self._poll_s = poll_s
         self._seen: dict[str, str] = {}
+        self._remote: dict[str, list[Callable[[], object]]] = {}
         self._task: asyncio.Task[None] | None = None
+
+    def on_remote_change(self, scope: str, listener: Callable[[], object]) -> None:
+        """Call `listener` when another replica changed `scope` (after its pages are dropped),
+        e.g. to drop memos this replica's own changes keep up to date themselves."""
+        self._remote.setdefault(scope, []).append(listener)
 
     @classmethod
     async def open(
@@ -279,6 +285,8 @@ class Revisions:
             token = tokens.get(scope, "")  # "": never changed yet
             if scope in self._seen and self._seen[scope] != token:
                 self._cache.invalidate(scope)
+                for listener in self._remote.get(scope, ()):
+                    listener()
             self._seen[scope] = token
 
     def start(self) -> None:

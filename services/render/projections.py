@@ -77,7 +77,6 @@ class ArticleProjection:
         return results
 
 
-
 def held(event: ArticlePublished | ArticleRetracted) -> tuple[Article, bool]:
     """The article as render holds it, and whether it is retracted. Pages show the body
     unescaped: it is cleaned here too, whoever wrote the event."""
@@ -135,6 +134,7 @@ async def open_render_data(
     revisions = await Revisions.open(storage, cache)
     articles = await ArticleReadModel.open(storage)
     cache.on_invalidate(ARTICLES, articles.forget)
+    revisions.on_remote_change(ARTICLES, articles.forget_pages)
     counter = await ViewCounter.open(
         storage,
         window=timedelta(hours=settings.render_most_viewed_window_h),
@@ -146,10 +146,12 @@ async def open_render_data(
         refresh_s=settings.render_most_viewed_refresh_s,
         on_change=lambda: cache.invalidate(MOST_VIEWED),
     )
+    boards = await BoardReadModel.open(storage)
+    cache.on_invalidate(BOARDS, boards.forget)
     return RenderData(
         settings=settings,
         articles=articles,
-        boards=await BoardReadModel.open(storage),
+        boards=boards,
         most_viewed=most_viewed,
         views=ViewPublisher(bus, dedup=timedelta(minutes=settings.render_view_dedup_min)),
         counter=counter,

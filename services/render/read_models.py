@@ -174,10 +174,15 @@ class ArticleReadModel:
         self._generation = 0
 
     def forget(self) -> None:
-        """Drop the memos of pages and lists (an article changed somewhere)."""
+        """Drop the memo of lists (an article changed somewhere). Article pages are kept: this
+        replica's own changes drop theirs in `apply_many`, another replica's `forget_pages`."""
         self._generation += 1
-        self._memo.clear()
         self._list_memo.clear()
+
+    def forget_pages(self) -> None:
+        """Drop the memos of lists and article pages (another replica changed an article)."""
+        self.forget()
+        self._memo.clear()
 
     @classmethod
     async def open(cls, storage: DocumentStorage, list_cap: int = LIST_CAP) -> ArticleReadModel:
@@ -203,14 +208,18 @@ class ArticleReadModel:
         written on its own, the lists once for the batch (one write per list touched)."""
         changed: list[bool] = []
         cards: dict[str, Document] = {}
+        # A read that began before a write must not be memoised after it: the generation
+        # moves before the writes and again after the changed pages are dropped.
+        self._generation += 1
         for article, retracted in items:
             written, card = await self._hold(article, retracted)
             changed.append(written)
             if card is not None:
                 cards[article.article_id] = card
-            self._memo.pop(article.article_id, None)
         await self._follow(list(cards.values()))
-        self._list_memo.clear()
+        for article, _ in items:
+            self._memo.pop(article.article_id, None)
+        self.forget()
         return changed
 
     async def _hold(self, article: Article, retracted: bool) -> tuple[bool, Document | None]:
@@ -401,6 +410,16 @@ class BoardReadModel:
     def __init__(self, posts: Collection, comments: Collection) -> None:
         self._posts = posts
         self._comments = comments
+        # Board lists until the next boards change (`forget`); post pages by the post's
+        # storage revision, which every edit, hiding and comment count moves.
+        self._lists: dict[tuple[str, int, int], tuple[list[PostCard], int]] = {}
+        self._pages: OrderedDict[str, tuple[int, PostPage]] = OrderedDict()
+        self._generation = 0
+
+    def forget(self) -> None:
+        """Drop the memo of board lists (a board changed somewhere)."""
+        self._generation += 1
+        self._lists.clear()
 
     @classmethod
     async def open(cls, storage: DocumentStorage) -> BoardReadModel:
@@ -412,13 +431,17 @@ class BoardReadModel:
 
     async def apply(self, event: BoardEvent) -> bool:
         """Apply one boards event; True if the read model changed."""
+        self._generation += 1  # a read begun before the write is not memoised after it
         if isinstance(event, PostCreated):
-            return await self._created(event.post)
-        if isinstance(event, PostUpdated):
-            return await self._updated(event.post)
-        if isinstance(event, PostHidden):
-            return await self._hidden(event.post_id)
-        return await self._comment(event.comment)
+            changed = await self._created(event.post)
+        elif isinstance(event, PostUpdated):
+            changed = await self._updated(event.post)
+        elif isinstance(event, PostHidden):
+            changed = await self._hidden(event.post_id)
+        else:
+            changed = await self._comment(event.comment)
+        self.forget()
+        return changed
 
     async def _created(self, post: BoardPost) -> bool:
         def fields(stored: Document | None) -> Document | None:
@@ -478,6 +501,10 @@ class BoardReadModel:
 
     async def posts(self, board: str, page: int = 1, size: int = 20) -> tuple[list[PostCard], int]:
         """One page of a board (pinned first, then newest) and the board's visible total."""
+        key = (board, page, size)
+        if (held := self._lists.get(key)) is not None:
+            return held
+        generation = self._generation
         where = {"board": board, "hidden": False}
         total = await self._posts.count(where)
         docs = await self._posts.find(
@@ -486,13 +513,20 @@ class BoardReadModel:
             limit=size,
             skip=max(page - 1, 0) * size,
         )
-        return [_card_of_post(d) for d in docs], total
+        found = [_card_of_post(d) for d in docs], total
+        if generation == self._generation:
+            self._lists[key] = found
+        return found
 
     async def post(self, post_id: str) -> PostPage | None:
         """A visible post with its comments, each top-level one followed by its replies."""
         doc = await self._posts.get(post_id)
         if doc is None or doc["hidden"]:
             return None
+        held = self._pages.get(post_id)
+        if held is not None and held[0] == doc["version"]:
+            self._pages.move_to_end(post_id)
+            return held[1]
         found = await self._comments.find({"post_id": post_id}, sort=[("created_key", 1)])
         comments = [BoardComment.model_validate(d["comment"]) for d in found]
         replies: dict[str, list[BoardComment]] = {}
@@ -504,11 +538,24 @@ class BoardReadModel:
             if c.parent_id is None:
                 ordered.append(c)
                 ordered.extend(replies.get(c.comment_id, ()))
-        return PostPage(BoardPost.model_validate(doc["post"]), tuple(ordered))
+        page = PostPage(BoardPost.model_validate(doc["post"]), tuple(ordered))
+        # Comments are written before the count that moves the revision, so a page read
+        # under this revision has at least its comments.
+        self._pages[post_id] = (int(doc["version"]), page)
+        while len(self._pages) > PAGE_MEMO:
+            self._pages.popitem(last=False)
+        return page
 
     async def latest(self, board: str, limit: int = 5) -> list[PostCard]:
         """A board's newest visible posts (pinned or not), for the home page."""
+        key = (board, 0, limit)
+        if (held := self._lists.get(key)) is not None:
+            return held[0]
+        generation = self._generation
         docs = await self._posts.find(
             {"board": board, "hidden": False}, sort=[("created_key", -1)], limit=limit
         )
-        return [_card_of_post(d) for d in docs]
+        cards = [_card_of_post(d) for d in docs]
+        if generation == self._generation:
+            self._lists[key] = (cards, len(cards))
+        return cards

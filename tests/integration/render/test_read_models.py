@@ -150,26 +150,32 @@ async def test_pages_are_memoised_until_forgotten(render_storage: DocumentStorag
     await other_replica.apply(article(1, version=2), False)
     await other_replica.apply(article(2), False)
     assert await mine.page(article_id(1)) is first  # until the revision poll says otherwise
-    mine.forget()
+    mine.forget_pages()
     newer = await mine.page(article_id(1))
     assert newer is not None and newer.article.version == 2
     assert await mine.page(article_id(2)) is not None
     await mine.apply(article(1, version=3), False)  # this replica's own change: at once
     latest = await mine.page(article_id(1))
     assert latest is not None and latest.article.version == 3
+    # This replica's changes drop only their own pages: the others stay memoised.
+    second = await mine.page(article_id(2))
+    await mine.apply(article(3), False)
+    mine.forget()  # what this replica's own revision touch does
+    assert await mine.page(article_id(2)) is second
+    assert await mine.page(article_id(1)) is await mine.page(article_id(1))
 
 
-class CountingCards:
-    """The card collection, counting the queries that are not reads by id."""
+class CountingQueries:
+    """A collection, counting the reads that are not by id."""
 
-    def __init__(self, cards: Collection) -> None:
-        self._cards = cards
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
         self.queries = 0
 
     def __getattr__(self, name: str) -> Any:
         if name in ("find", "count"):
             self.queries += 1
-        return getattr(self._cards, name)
+        return getattr(self._collection, name)
 
 
 async def test_pages_read_short_lists_without_querying_the_cards(
@@ -178,7 +184,7 @@ async def test_pages_read_short_lists_without_querying_the_cards(
     model = await ArticleReadModel.open(render_storage)
     for n in range(1, 6):
         await model.apply(article(n, section="pohang" if n % 2 else "gyeongju"), False)
-    spy = CountingCards(model._cards)
+    spy = CountingQueries(model._cards)
     model._cards = spy
     model.forget()
     assert [c.article_id for c in await model.latest(3)] == [article_id(n) for n in (5, 4, 3)]
@@ -278,7 +284,7 @@ async def test_a_full_list_counts_without_the_cards_until_a_story_lands_beyond_i
     model = await ArticleReadModel.open(render_storage, list_cap=3)
     for n in range(1, 8):
         await model.apply(article(n), False)
-    spy = CountingCards(model._cards)
+    spy = CountingQueries(model._cards)
     model._cards = spy
     model.forget()
     assert await model.count() == 7 and spy.queries == 0
@@ -292,3 +298,28 @@ async def test_a_full_list_counts_without_the_cards_until_a_story_lands_beyond_i
     await model.apply(article(9), False)
     model.forget()
     assert await model.count() == 8 and spy.queries == 1
+
+
+async def test_board_lists_and_post_pages_are_read_once_per_change(
+    render_storage: DocumentStorage,
+) -> None:
+    model = await BoardReadModel.open(render_storage)
+    await model.apply(PostCreated(post=post(1)))
+    await model.apply(PostCreated(post=post(2)))
+    posts, comments = CountingQueries(model._posts), CountingQueries(model._comments)
+    model._posts, model._comments = posts, comments
+    for _ in range(3):
+        cards, total = await model.posts("free")
+        assert ([c.post_id for c in cards], total) == (["p0002", "p0001"], 2)
+        assert [c.post_id for c in await model.latest("free")] == ["p0002", "p0001"]
+        page = await model.post("p0001")
+        assert page is not None and page.comments == ()
+    assert (posts.queries, comments.queries) == (3, 1)
+    await model.apply(CommentAdded(comment=comment(1, "p0001")))  # moves the post's revision
+    page = await model.post("p0001")
+    assert page is not None and [c.comment_id for c in page.comments] == ["c0001"]
+    cards, _ = await model.posts("free")
+    assert [c.comments for c in cards] == [0, 1]
+    model.forget()  # another replica's change, by the revision poll
+    await model.posts("free")
+    assert posts.queries == 3 + 2 + 2
