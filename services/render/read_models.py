@@ -51,7 +51,7 @@ from shared.single_flight import SingleFlight
 
 LEAD_CHARS = 160
 PAGE_MEMO = 5000
-CARD_MEMO = 5000
+CARD_MEMO = 2000  # lists show at most 100 cards each: the site and its sections
 TIME_KEY = "%Y-%m-%dT%H:%M:%S.%fZ"
 NEWEST: SortSpec = (("published_key", -1),)  # ties: ascending id, as every adapter sorts
 MAX_FOLLOWS = 20
