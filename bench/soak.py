@@ -47,7 +47,7 @@ from bench.soak_report import report
 from bench.soak_results import LoadResult, Sample, SoakResult
 from bench.soak_seed import Seeded, seed
 from bench.soak_servers import server_pids
-from bench.soak_stack import Stack, running_stack
+from bench.soak_stack import Stack, error_lines, running_stack
 from bench.soak_writers import BoardWriters, PartnerProducer
 from bench.soak_wrk import WrkTarget, run_wrk
 from shared.adapters.kafka_bus import KafkaBus
@@ -176,7 +176,7 @@ async def run_soak(plan: SoakPlan, folder: Path) -> SoakResult:
             )  # fmt: skip
         finally:
             await bus.stop()
-    errors = {name: process.error_lines() for name, process in stack.services.items()}
+    errors = {name: error_lines(process.log_path) for name, process in stack.services.items()}
     result.log_errors = {name: lines for name, lines in errors.items() if lines}
     return result
 

@@ -12,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiohttp import ClientError, ClientSession
-
 from bench.search_speed import drop_engine_indexes, drop_run_data
-from bench.service_process import free_port, stop_gracefully
+from bench.service_process import ServiceProcess
 from services.ingest.settings import IngestSettings
 from shared.adapters.kafka_bus import KafkaBus
 from shared.sessions import new_private_key_pem, private_key_from_pem, public_key_pem
@@ -50,70 +45,21 @@ def run_settings(run_id: str, data_dir: Path) -> IngestSettings:
     )  # fmt: skip
 
 
-@dataclass
-class ServiceProcess:
-    """One `sinmun serve NAME` process, its port fixed before start (render needs search's)."""
-
-    name: str
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None, f"{self.name} was never started"
-        return self.process.pid
-
-    def spawn(self, env: dict[str, str]) -> None:
-        with self.log_path.open("ab") as log:
-            # A file, not a pipe nobody reads: a full pipe would stall the service mid-run.
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "from services.cli import main; main()",
-                 "serve", self.name, "--port", str(self.port)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    async def wait_ready(self, session: ClientSession, deadline: float) -> None:
-        """Until `/readyz` answers 200: its backends reachable, its consumers started."""
-        while True:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited; see {self.log_path}")
-            try:
-                async with session.get(self.base + "/readyz") as response:
-                    if response.status == 200:
-                        return
-            except ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} not ready in {STARTUP_S:.0f} s; {self.log_path}")
-            await asyncio.sleep(0.2)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    async def stop(self) -> None:
-        """SIGTERM to this pid (consumers leave their groups), SIGKILL if it hangs."""
-        await stop_gracefully(self.process, STOP_S)
-
-    def error_lines(self) -> list[str]:
-        """Its log's lines at error level or above (the services log JSON, one event a line)."""
-        found = []
-        for line in self.log_path.read_text("utf-8", "replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = None
-            if not isinstance(entry, dict):
-                if "Traceback" in line:  # something printed outside structlog
-                    found.append(line)
-                continue
-            if entry.get("level") in ("error", "critical", "exception"):
+def error_lines(log_path: Path) -> list[str]:
+    """A service log's lines at error level or above (the services log JSON, one event a line)."""
+    found = []
+    for line in log_path.read_text("utf-8", "replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            if "Traceback" in line:  # something printed outside structlog
                 found.append(line)
-        return found
+            continue
+        if entry.get("level") in ("error", "critical", "exception"):
+            found.append(line)
+    return found
 
 
 @dataclass
@@ -162,17 +108,17 @@ class Stack:
         finally:
             await bus.stop()
         for name, service in self.services.items():
-            service.spawn(self.env(name))
-        deadline = time.monotonic() + STARTUP_S
-        async with ClientSession() as session:
-            for service in self.services.values():
-                await service.wait_ready(session, deadline)
+            service.env = self.env(name)
+            service.spawn()
+        deadline = asyncio.get_running_loop().time() + STARTUP_S
+        for service in self.services.values():  # `/readyz`: backends reachable, consumers on
+            await service.wait_answering("/readyz", deadline)
 
     def pids(self) -> dict[str, int]:
         return {name: service.pid for name, service in self.services.items()}
 
     async def stop(self) -> None:
-        await asyncio.gather(*(service.stop() for service in self.services.values()))
+        await asyncio.gather(*(service.stop(STOP_S) for service in self.services.values()))
 
     async def tidy(self) -> None:
         """Delete the run's indexes, topics and databases."""

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any, cast
+from typing import Any
 
 from services.render.article_lists import (
     ALL,
@@ -170,7 +170,7 @@ class ArticleReadModel:
         # Cards by article id with the article version they show (None: retracted).
         self._card_memo: OrderedDict[str, tuple[int, ArticleCard | None]] = OrderedDict()
         self._counts: dict[str, tuple[int, int]] = {}  # list id -> (count, generation)
-        self._flight: SingleFlight[str, object] = SingleFlight()
+        self._flight: SingleFlight[str, int] = SingleFlight()
         self._generation = 0
 
     def forget(self) -> None:
@@ -322,9 +322,8 @@ class ArticleReadModel:
         counted = await self._flight.run(
             list_id, lambda: self._lists.recount(list_id, lambda: self._cards.count(where))
         )
-        value = int(cast(int, counted))
-        self._counts[list_id] = (value, generation)
-        return value
+        self._counts[list_id] = (counted, generation)
+        return counted
 
     async def cards(self, article_ids: list[str]) -> dict[str, ArticleCard]:
         """The listed (not retracted) cards of these articles, by id (one read by id each:

@@ -33,10 +33,14 @@ def trace_id(record: Record) -> str | None:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
-def trace_fields(record: Record) -> dict[str, str]:
-    """`trace_id` for a log line, when the record has one."""
+def record_fields(record: Record) -> dict[str, object]:
+    """Where a record is, for a log line: topic, partition, offset, and `trace_id` when the
+    record has one."""
     found = trace_id(record)
-    return {} if found is None else {"trace_id": found}
+    where: dict[str, object] = {
+        "topic": record.topic, "partition": record.partition, "offset": record.offset,
+    }  # fmt: skip
+    return where if found is None else {**where, "trace_id": found}
 
 
 def dead_letter_headers(
@@ -92,10 +96,7 @@ async def deliver(
                 RECORDS_HANDLED.labels(record.topic, group, "retried").inc()
                 log.warning(
                     "handler_failed",
-                    **trace_fields(record),
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
+                    **record_fields(record),
                     attempt=attempt,
                     error=repr(exc),
                 )
@@ -119,10 +120,7 @@ async def _wait_for_backend(
     delay = policy.delay(outage)
     log.warning(
         "backend_unavailable",
-        **trace_fields(record),
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
+        **record_fields(record),
         tries=outage,
         retry_in_s=delay,
         error=repr(exc),
@@ -194,10 +192,7 @@ async def dead_letter(
     count_dead_letter(record.topic, group, reason)
     log.error(
         "record_dead_lettered",
-        **trace_fields(record),
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
+        **record_fields(record),
         reason=reason,
         attempts=attempt,
     )

@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.service_process import free_port, stop_gracefully
+from bench import service_process as process
 from shared.settings import SinmunSettings
 from tests.backends import backend_settings, drop_run_data
 from tests.resilience.partner_feed import partner_env
@@ -49,47 +46,13 @@ def service_env(settings: SinmunSettings, extra: Mapping[str, str]) -> dict[str,
 
 
 @dataclass
-class ServiceProcess:
-    """One `sinmun serve NAME` process; restarts keep its port, so its URL stays."""
-
-    name: str
-    env: dict[str, str]
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def spawn(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "from services.cli import main; main()",
-                 "serve", self.name, "--port", str(self.port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+class ServiceProcess(process.ServiceProcess):
+    """A service process a fault test can kill and restart; restarts keep its port."""
 
     async def start(self) -> None:
         """Spawn the process and wait until it answers `/healthz` (its consumers joined)."""
         self.spawn()
-        await self.wait_healthy()
-
-    async def wait_healthy(self) -> None:
-        deadline = asyncio.get_running_loop().time() + STARTUP_S
-        async with aiohttp.ClientSession() as session:
-            while True:
-                if self.process is None or self.process.poll() is not None:
-                    raise AssertionError(f"{self.name} exited; see {self.log_path}")
-                try:
-                    async with session.get(self.base + "/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    raise AssertionError(f"{self.name} did not start; see {self.log_path}")
-                await asyncio.sleep(0.1)
+        await self.wait_answering("/healthz", asyncio.get_running_loop().time() + STARTUP_S)
 
     def kill9(self) -> None:
         """SIGKILL, no clean shutdown: whatever it was handling is cut off mid-way."""
@@ -99,10 +62,6 @@ class ServiceProcess:
 
     async def restart(self) -> None:
         await self.start()
-
-    async def stop(self) -> None:
-        """SIGTERM (a clean stop: the consumers leave their groups), SIGKILL if it hangs."""
-        await stop_gracefully(self.process, STOP_S)
 
 
 @dataclass
@@ -125,7 +84,7 @@ class Stack:
     async def start(self, *names: str) -> None:
         """Start the named services one after the other (each creates any missing topic)."""
         for name in names:
-            service = ServiceProcess(name, self.env, self.log_dir / f"{name}.log")
+            service = ServiceProcess(name, self.log_dir / f"{name}.log", self.env)
             self.services[name] = service
             await service.start()
 
